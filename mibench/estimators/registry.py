@@ -1,0 +1,218 @@
+"""The estimator registry: built-in estimators plus third-party plugins, by name.
+
+Built-ins are listed in :data:`BUILTIN_ESTIMATORS` as lazy ``"module:Class"`` strings, so importing
+:mod:`mibench.estimators` imports no estimator module (and in particular never torch); a built-in's module is
+imported only when its class is asked for.
+
+Third-party estimators register through the entry-point group ``mibench.estimators`` (entry-point name ->
+estimator class), e.g. in the plugin's ``pyproject.toml``::
+
+    [project.entry-points."mibench.estimators"]
+    my-estimator = "my_package.module:MyEstimator"
+
+Discovery is lazy (nothing happens until a registry function is called) and cached per process
+(:func:`clear_registry_cache` resets it, e.g. after installing a plugin at run time or in tests). Plugins are
+loaded at discovery, so a plugin that cannot be imported, or whose object is not an estimator class, is
+reported with a :class:`RuntimeWarning` naming the plugin, its distribution and the error, and left out -- a
+broken plugin never breaks mibench. Two registrations of the same name (a plugin shadowing a built-in, or two
+plugins) raise :class:`~mibench.errors.DuplicateNameError` naming both sources: silently picking one would
+make results depend on installation order.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from mibench.errors import DuplicateNameError, UnknownNameError
+from mibench.interface import EstimatorTags
+
+__all__ = [
+    "BUILTIN_ESTIMATORS",
+    "ENTRY_POINT_GROUP",
+    "clear_registry_cache",
+    "estimator_source",
+    "get_estimator",
+    "get_estimator_class",
+    "list_estimators",
+]
+
+#: The entry-point group third-party packages use to register estimators (name -> class).
+ENTRY_POINT_GROUP = "mibench.estimators"
+
+#: Built-in estimators: name -> ``"module:Class"`` (imported only when the class is requested).
+BUILTIN_ESTIMATORS: dict[str, str] = {
+    "gaussian": "mibench.estimators.gaussian:GaussianMI",
+    "ksg": "mibench.estimators.ksg:KSG",
+}
+
+BUILTIN_SOURCE = "built-in"
+
+
+@dataclass(frozen=True)
+class _Registration:
+    """One registered name: where it comes from and how to get its class.
+
+    ``target`` is the ``"module:Class"`` string of a built-in; ``cls`` the already-loaded class of a plugin.
+    """
+
+    name: str
+    source: str
+    target: str | None = None
+    cls: type | None = None
+
+
+def _check_estimator_class(obj: Any, what: str) -> type:
+    """Return ``obj`` if it looks like an estimator class, else raise ``TypeError`` saying what is missing."""
+    if not isinstance(obj, type):
+        raise TypeError(f"{what} is {obj!r}, not a class")
+    tags = getattr(obj, "tags", None)
+    if not isinstance(tags, EstimatorTags):
+        raise TypeError(
+            f"{what} ({obj.__module__}.{obj.__qualname__}) has no class attribute 'tags' of type "
+            f"mibench.interface.EstimatorTags (got {type(tags).__name__})"
+        )
+    if not callable(getattr(obj, "estimate", None)):
+        raise TypeError(f"{what} ({obj.__module__}.{obj.__qualname__}) has no estimate(x, y) method")
+    return obj
+
+
+def _plugin_source(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "plugin <unknown distribution>"
+    return f"plugin {dist.name} {dist.version}"
+
+
+def _discover_plugins() -> list[tuple[EntryPoint, str]]:
+    """Entry points of the group with their source strings, one per (name, target, distribution)."""
+    seen: set[tuple[str, str, str]] = set()
+    found: list[tuple[EntryPoint, str]] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        source = _plugin_source(ep)
+        key = (ep.name, ep.value, source)
+        if key in seen:  # the same distribution visible twice on sys.path is not a conflict
+            continue
+        seen.add(key)
+        found.append((ep, source))
+    return found
+
+
+@functools.cache
+def _registry() -> dict[str, _Registration]:
+    """All registrations by name (built once per process; see :func:`clear_registry_cache`)."""
+    registry: dict[str, _Registration] = {
+        name: _Registration(name, BUILTIN_SOURCE, target=target) for name, target in BUILTIN_ESTIMATORS.items()
+    }
+    plugins = _discover_plugins()
+    # Name clashes are checked before anything is imported, and are an error whatever the plugins contain.
+    claimed: dict[str, str] = {name: f"{BUILTIN_SOURCE} ({target})" for name, target in BUILTIN_ESTIMATORS.items()}
+    for ep, source in plugins:
+        this = f"{source} ({ep.value})"
+        if ep.name in claimed:
+            raise DuplicateNameError(
+                f"estimator name {ep.name!r} is registered twice: by {claimed[ep.name]} and by {this}; "
+                "uninstall one of them or rename its entry point"
+            )
+        claimed[ep.name] = this
+    for ep, source in plugins:
+        what = f"estimator plugin {ep.name!r} ({ep.value}) from {source.removeprefix('plugin ')}"
+        try:
+            cls = _check_estimator_class(ep.load(), what)
+        except Exception as exc:  # a broken plugin must never break mibench
+            warnings.warn(
+                f"{what} failed to load and is skipped: {type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            continue
+        registry[ep.name] = _Registration(ep.name, source, cls=cls)
+    return registry
+
+
+def clear_registry_cache() -> None:
+    """Forget discovered plugins, so the next call rediscovers them (after installing a plugin; in tests)."""
+    _registry.cache_clear()
+
+
+IMPORT_PATH_SOURCE = "import path"
+
+
+def _lookup(name: str) -> _Registration:
+    registry = _registry()
+    if name in registry:
+        return registry[name]
+    if ":" in name:  # an unregistered class by import path, e.g. "my_package.module:MyEstimator"
+        return _Registration(name, IMPORT_PATH_SOURCE, target=name)
+    raise UnknownNameError("estimator", name, registry)
+
+
+def list_estimators() -> list[str]:
+    """Names of all available estimators (built-ins and successfully loaded plugins), sorted."""
+    return sorted(_registry())
+
+
+def estimator_source(name: str) -> str:
+    """Where an estimator comes from: ``"built-in"``, ``"plugin <distribution name> <version>"`` or
+    ``"import path"``."""
+    return _lookup(name).source
+
+
+def get_estimator_class(name: str) -> type:
+    """The estimator class registered under ``name`` (imports a built-in's module on first use).
+
+    ``name`` may also be an import path ``"package.module:Class"`` of an estimator class that is not
+    registered (handy while developing one; suites and jobs can name it the same way, and worker processes
+    import it themselves).
+
+    Raises:
+        UnknownNameError: no estimator has this name (the message lists close matches and all names).
+        ValueError: an import path that cannot be imported or does not name an estimator class.
+        TypeError: a built-in entry does not point at a valid estimator class (a bug in mibench).
+    """
+    registration = _lookup(name)
+    if registration.cls is not None:
+        return registration.cls
+    assert registration.target is not None
+    module_name, _, class_name = registration.target.partition(":")
+    if registration.source == IMPORT_PATH_SOURCE:
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            return _check_estimator_class(cls, f"estimator {name!r}")
+        except (ImportError, AttributeError, TypeError) as exc:
+            raise ValueError(f"cannot use estimator import path {name!r}: {type(exc).__name__}: {exc}") from exc
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return _check_estimator_class(cls, f"built-in estimator {name!r} ({registration.target})")
+
+
+def get_estimator(name: str, **params: Any) -> Any:
+    """An instance of the estimator ``name`` with the given keyword hyperparameters.
+
+    Hyperparameters are stored verbatim by the estimator (validated when it estimates), so they can be read
+    back with ``get_params``.
+
+    Raises:
+        UnknownNameError: no estimator has this name.
+        ValueError: a hyperparameter the estimator does not take (the message lists the valid ones).
+    """
+    cls = get_estimator_class(name)
+    signature = inspect.signature(cls)
+    parameters = signature.parameters
+    takes_var_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    valid = [
+        p.name
+        for p in parameters.values()
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    unknown = sorted(set(params) - set(valid))
+    if unknown and not takes_var_kwargs:
+        raise ValueError(
+            f"estimator {name!r} has no hyperparameter(s) {', '.join(map(repr, unknown))}; "
+            f"valid hyperparameters: {', '.join(valid) if valid else '(none)'}"
+        )
+    return cls(**params)

@@ -1,0 +1,347 @@
+"""The contracts every part of mibench relies on (see DESIGN.md).
+
+This module is deliberately import-free with respect to the rest of mibench (it needs only numpy and the
+standard library), so a third-party estimator can depend on it without pulling in the runner, torch or plotting.
+
+What it fixes:
+
+* :class:`Estimator` -- the protocol an MI estimator satisfies: keyword-only hyperparameters stored verbatim by
+  ``__init__`` (as scikit-learn does), ``estimate(x, y) -> float`` in nats, and an optional
+  ``estimate_with_info(x, y) -> Estimate``. :class:`BaseEstimator` implements the bookkeeping
+  (``get_params``, ``clone``, ``repr``, ``estimate_with_info``) so subclasses write only ``estimate``.
+* :class:`EstimatorTags` -- what the runner and the conformance checks need to know about an estimator.
+* :class:`Estimate` -- a value in nats plus a JSON-able ``info`` dict.
+* :class:`Task` -- a named, frozen ground-truth distribution with ``sample(n, seed)``.
+* :func:`validate_sample` -- the one input-validation helper every estimator calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = [
+    "BaseEstimator",
+    "Estimate",
+    "Estimator",
+    "EstimatorTags",
+    "Sampler",
+    "Task",
+    "canonical_json",
+    "clone",
+    "get_params",
+    "params_hash",
+    "validate_sample",
+]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Estimates and tags
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """An MI estimate in nats with diagnostics.
+
+    ``info`` must be JSON-serialisable (numbers, strings, lists, dicts): it is stored beside the value in the
+    results store (e.g. a training curve, the chosen bandwidth, the number of iterations).
+    """
+
+    value: float
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EstimatorTags:
+    """Class-level facts about an estimator, read by the runner and the conformance checks.
+
+    Attributes:
+        accepts_discrete: the estimator gives a meaningful answer on integer-valued / tied data.
+        requires_torch: importing or running it needs PyTorch (the runner imports torch only for these).
+        stochastic: the value depends on a ``seed`` hyperparameter (the runner sets it per job).
+        max_dim: the largest ``dim_x + dim_y`` the method is meant for (``None``: no stated limit); the runner
+            still runs larger tasks when asked, and reports mark them as outside the estimator's range.
+        min_samples: the smallest ``n`` the method accepts at its default hyperparameters.
+    """
+
+    accepts_discrete: bool = False
+    requires_torch: bool = False
+    stochastic: bool = False
+    max_dim: int | None = None
+    min_samples: int = 2
+
+
+@runtime_checkable
+class Estimator(Protocol):
+    """The protocol of an MI estimator.
+
+    ``__init__`` takes only keyword hyperparameters and stores each under an attribute of the same name,
+    unchanged (validation happens in ``estimate``), so that parameters can be read back, hashed, printed and
+    cloned. ``estimate`` returns the MI of the joint sample ``(x[i], y[i])`` in nats.
+    """
+
+    tags: ClassVar[EstimatorTags]
+
+    def estimate(self, x: np.ndarray, y: np.ndarray) -> float: ...
+
+
+class BaseEstimator:
+    """Convenience base class implementing the :class:`Estimator` bookkeeping.
+
+    Subclasses define ``__init__`` with keyword-only hyperparameters stored verbatim, set ``tags`` and implement
+    :meth:`estimate` (or :meth:`estimate_with_info`, whichever is more natural; each default calls the other).
+
+    Example::
+
+        class MyEstimator(BaseEstimator):
+            tags = EstimatorTags(min_samples=10)
+
+            def __init__(self, *, bins: int = 10):
+                self.bins = bins
+
+            def estimate(self, x, y):
+                x, y = validate_sample(x, y, min_samples=self.tags.min_samples)
+                ...
+                return value_in_nats
+    """
+
+    tags: ClassVar[EstimatorTags] = EstimatorTags()
+
+    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
+        """MI of the joint sample in nats."""
+        if type(self).estimate_with_info is BaseEstimator.estimate_with_info:
+            raise NotImplementedError(f"{type(self).__name__} implements neither estimate nor estimate_with_info")
+        return float(self.estimate_with_info(x, y).value)
+
+    def estimate_with_info(self, x: np.ndarray, y: np.ndarray) -> Estimate:
+        """MI in nats with a JSON-able diagnostics dict (empty unless the subclass overrides this)."""
+        return Estimate(float(self.estimate(x, y)), {})
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters passed to ``__init__`` (read back from the attributes of the same name)."""
+        return get_params(self)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.get_params() == get_params(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__qualname__, params_hash(self.get_params())))
+
+
+def get_params(estimator: Any) -> dict[str, Any]:
+    """Read the keyword hyperparameters of any estimator from its ``__init__`` signature.
+
+    Works for classes that do not inherit :class:`BaseEstimator`, as long as they follow the protocol.
+    """
+    signature = inspect.signature(type(estimator).__init__)
+    params: dict[str, Any] = {}
+    for name, parameter in signature.parameters.items():
+        if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        if not hasattr(estimator, name):
+            raise AttributeError(
+                f"{type(estimator).__name__}.__init__ takes {name!r} but does not store it as self.{name}; "
+                "estimators must store their hyperparameters verbatim"
+            )
+        params[name] = getattr(estimator, name)
+    return params
+
+
+def clone(estimator: Any, **overrides: Any) -> Any:
+    """A fresh, unfitted copy of ``estimator`` with the same hyperparameters (optionally some replaced)."""
+    params = get_params(estimator)
+    unknown = set(overrides) - set(params)
+    if unknown:
+        raise ValueError(
+            f"{type(estimator).__name__} has no hyperparameter(s) {sorted(unknown)}; it has {sorted(params)}"
+        )
+    params.update(overrides)
+    return type(estimator)(**params)
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON (sorted keys, no spaces; numpy scalars and arrays as plain numbers and lists)."""
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        if isinstance(obj, (tuple, set, frozenset)):
+            return list(obj)
+        raise TypeError(f"hyperparameter value {obj!r} of type {type(obj).__name__} is not JSON-serialisable")
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=default)
+
+
+def params_hash(params: Mapping[str, Any]) -> str:
+    """A stable 12-hex-digit digest of a hyperparameter dict (BLAKE2b of its canonical JSON).
+
+    Stable across processes, platforms and Python versions (unlike ``hash()``), so it can key stored results.
+    """
+    return hashlib.blake2b(canonical_json(dict(params)).encode(), digest_size=6).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input validation
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _as_2d(name: str, array: Any, allow_integer: bool) -> np.ndarray:
+    try:
+        arr = np.asarray(array)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 1-D or 2-D array of shape (n,) or (n, d), got {arr.ndim}-D shape {arr.shape}"
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no columns (shape {arr.shape}); it needs at least one dimension")
+    if allow_integer and (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
+        return arr.astype(np.int64, copy=False)
+    arr = arr.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s); remove or impute them first")
+    return arr
+
+
+def validate_sample(
+    x: Any, y: Any, *, min_samples: int = 2, allow_integer: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check and normalise a joint sample; every estimator calls this first.
+
+    Returns ``(x, y)`` as 2-D ``(n, d)`` arrays: float64, or int64 for integer input when ``allow_integer``.
+    The inputs are never modified (a copy is made only when a conversion is needed).
+
+    Raises:
+        ValueError: non-numeric or complex data, arrays that are not 1-D or 2-D, mismatched numbers of rows,
+            NaN or infinite values, or fewer than ``min_samples`` rows. The message names the problem.
+    """
+    x2 = _as_2d("x", x, allow_integer)
+    y2 = _as_2d("y", y, allow_integer)
+    if x2.shape[0] != y2.shape[0]:
+        raise ValueError(f"x and y must have the same number of samples (rows), got {x2.shape[0]} and {y2.shape[0]}")
+    n = x2.shape[0]
+    if n < min_samples:
+        raise ValueError(f"too few samples: got n={n}, this estimator needs at least {min_samples}")
+    return x2, y2
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Tasks
+# --------------------------------------------------------------------------------------------------------------
+
+
+class Sampler(Protocol):
+    """Draws ``n`` joint samples with a numpy ``Generator``; returns ``(x, y)`` of shapes ``(n, dim_x)``,
+    ``(n, dim_y)``. Should be a picklable callable (a module-level function, ``functools.partial`` or an
+    instance of a module-level class)."""
+
+    def __call__(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+TRUTH_KINDS = ("closed form", "exact", "monte carlo", "quadrature")
+
+
+@dataclass(frozen=True)
+class Task:
+    """A named ground-truth distribution: the joint law of ``(X, Y)`` and its MI in nats.
+
+    Attributes:
+        id: stable, readable, unique name (e.g. ``gaussian-pairs-2x2-mi1``).
+        family: the family the task belongs to (e.g. ``gaussian-pairs``).
+        dim_x, dim_y: dimensions of the two variables.
+        mi: the true mutual information in nats.
+        sampler: draws the joint sample (see :class:`Sampler`).
+        mi_stderr: 0 for closed-form or exact truths; the standard error (nats) for Monte-Carlo truths.
+        truth: how the truth is known: one of ``"closed form"``, ``"exact"``, ``"monte carlo"``, ``"quadrature"``.
+        params: JSON-able parameters that define the task (shown in listings, stored with results).
+        version: changes whenever the sampler or the truth changes, so stored results of an older definition
+            are never mixed with newer ones.
+        description: one line for listings.
+        discrete: whether samples are integer-valued (estimators without ``accepts_discrete`` may refuse them).
+    """
+
+    id: str
+    family: str
+    dim_x: int
+    dim_y: int
+    mi: float
+    sampler: Sampler = field(repr=False, compare=False)
+    mi_stderr: float = 0.0
+    truth: str = "closed form"
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    version: str = "1"
+    description: str = ""
+    discrete: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.id or any(c.isspace() for c in self.id):
+            raise ValueError(f"task id must be a non-empty string without whitespace, got {self.id!r}")
+        for name in ("dim_x", "dim_y"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if not math.isfinite(self.mi) or self.mi < 0:
+            raise ValueError(f"task {self.id}: mi must be a finite number >= 0 nats, got {self.mi!r}")
+        if not math.isfinite(self.mi_stderr) or self.mi_stderr < 0:
+            raise ValueError(f"task {self.id}: mi_stderr must be finite and >= 0, got {self.mi_stderr!r}")
+        if self.truth not in TRUTH_KINDS:
+            raise ValueError(f"task {self.id}: truth must be one of {TRUTH_KINDS}, got {self.truth!r}")
+
+    @property
+    def mi_bits(self) -> float:
+        """The true MI in bits (reports only; mibench computes in nats)."""
+        return self.mi / math.log(2)
+
+    def sample(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n`` joint samples; deterministic in ``seed``, independent across seeds.
+
+        The generator is ``numpy.random.default_rng(seed)`` (PCG64), so the same seed gives the same sample on
+        any platform.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        x, y = self.sampler(int(n), np.random.default_rng(int(seed)))
+        x = np.asarray(x).reshape(int(n), -1)
+        y = np.asarray(y).reshape(int(n), -1)
+        if x.shape[1] != self.dim_x or y.shape[1] != self.dim_y:
+            raise RuntimeError(
+                f"task {self.id}: sampler returned shapes {x.shape}, {y.shape}; "
+                f"expected ({n}, {self.dim_x}), ({n}, {self.dim_y})"
+            )
+        return x, y
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able summary (everything except the sampler)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sampler"}
+        out["params"] = dict(self.params)
+        out["mi_bits"] = self.mi_bits
+        return out
+
+    def with_sampler(self, sampler: Callable[..., Any], **changes: Any) -> Task:
+        """A copy with another sampler and optionally other fields (used to compose MI-preserving maps)."""
+        return dataclasses.replace(self, sampler=sampler, **changes)

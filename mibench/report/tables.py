@@ -1,0 +1,165 @@
+"""Readable Markdown tables of scores, with units in the headers.
+
+Scores are stored in nats; with ``bits=True`` every MI-valued column (true MI, mean, bias and its interval,
+SD, RMSE, tolerance) is divided by ``ln 2`` and labelled ``(bits)``. Ratios, rates, counts and times are
+unit-free or in their own units and are left alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["efficiency_markdown", "estimator_labels", "scores_markdown", "task_labels"]
+
+_FLOAT_FORMAT = ".4g"
+
+
+def _unit(bits: bool) -> tuple[str, float]:
+    """The unit label and the factor that converts nats into it."""
+    return ("bits", 1.0 / math.log(2.0)) if bits else ("nats", 1.0)
+
+
+def _escape(text: str) -> str:
+    """Make a cell value safe inside a Markdown table row."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def estimator_labels(df: pd.DataFrame) -> pd.Series:
+    """A readable label per row: the estimator name, plus its parameters where one name has several settings.
+
+    When an estimator appears with more than one ``params_hash`` in ``df``, the label is ``name params`` (the
+    canonical JSON of the parameters when the ``params`` column holds it, else the first 8 characters of the
+    hash), so rows of different configurations are never confused.
+    """
+    from mibench import scoring as s
+
+    n_configs = df.groupby(s.ESTIMATOR)[s.PARAMS_HASH].transform("nunique")
+    names = df[s.ESTIMATOR].astype(str)
+    short_hash = df[s.PARAMS_HASH].astype(str).str.slice(0, 8)
+    if s.PARAMS in df.columns:
+        params = df[s.PARAMS]
+        has_params = params.map(lambda p: isinstance(p, str) and bool(p))
+        detail = params.where(has_params, short_hash).astype(str)
+    else:
+        detail = short_hash
+    return names.where(n_configs <= 1, names + " " + detail)
+
+
+def task_labels(df: pd.DataFrame) -> pd.Series:
+    """The task id per row, with ``@version`` appended where one id appears with several versions."""
+    from mibench import scoring as s
+
+    n_versions = df.groupby(s.TASK_ID)[s.TASK_VERSION].transform("nunique")
+    ids = df[s.TASK_ID].astype(str)
+    with_version = ids + "@" + df[s.TASK_VERSION].astype(str)
+    return ids.where(n_versions <= 1, with_version)
+
+
+def scores_markdown(scores: pd.DataFrame, *, bits: bool = False) -> str:
+    """Render the output of :func:`mibench.scoring.score` as a Markdown table.
+
+    One row per (task, estimator configuration, n), sorted by task, estimator and n. Headers carry their
+    units: MI-valued columns say ``(nats)``, or ``(bits)`` with ``bits=True`` (values divided by ``ln 2``);
+    the mean ``|log(estimate / truth)|`` is unit-free; the interval column names its confidence level;
+    ``failed`` is ``failed jobs / jobs``. Floats are shown to 4 significant digits; ``nan`` means undefined
+    (e.g. an SD from a single successful seed), ``inf`` is shown as such.
+
+    Args:
+        scores: a scores table from :func:`mibench.scoring.score`.
+        bits: show MI values in bits instead of nats.
+
+    Returns:
+        The table as a Markdown string (pipe table, no trailing newline).
+
+    Raises:
+        ValueError: ``scores`` is empty or lacks a required column.
+    """
+    import pandas as pd
+
+    from mibench import scoring as s
+
+    needed = (
+        *s.GROUP_KEYS,
+        s.TRUE_MI,
+        s.N_JOBS,
+        s.N_OK,
+        s.MEAN,
+        s.BIAS,
+        s.BIAS_CI_LOW,
+        s.BIAS_CI_HIGH,
+        s.SIGNIFICANT_BIAS,
+        s.SD,
+        s.RMSE,
+        s.MEAN_ABS_LOG_RATIO,
+        s.MEDIAN_SECONDS,
+    )
+    s._require(scores, needed, "scores")
+    unit, factor = _unit(bits)
+
+    levels = scores[s.CONFIDENCE].dropna().unique() if s.CONFIDENCE in scores.columns else []
+    ci_name = f"bias {levels[0] * 100:g}% CI ({unit})" if len(levels) == 1 else f"bias CI ({unit})"
+
+    def fmt(x: float) -> str:
+        return format(x * factor, _FLOAT_FORMAT)
+
+    table = pd.DataFrame(
+        {
+            "task": task_labels(scores).map(_escape),
+            "estimator": estimator_labels(scores).map(_escape),
+            "n": scores[s.N].astype("int64"),
+            f"true MI ({unit})": scores[s.TRUE_MI].astype(float) * factor,
+            f"mean ({unit})": scores[s.MEAN].astype(float) * factor,
+            f"bias ({unit})": scores[s.BIAS].astype(float) * factor,
+            ci_name: [
+                f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(scores[s.BIAS_CI_LOW], scores[s.BIAS_CI_HIGH], strict=True)
+            ],
+            "significant bias": scores[s.SIGNIFICANT_BIAS].map(lambda b: "yes" if bool(b) else "no"),
+            f"SD ({unit})": scores[s.SD].astype(float) * factor,
+            f"RMSE ({unit})": scores[s.RMSE].astype(float) * factor,
+            "mean abs log ratio": scores[s.MEAN_ABS_LOG_RATIO].astype(float),
+            "failed": [
+                f"{int(total) - int(ok)}/{int(total)}"
+                for total, ok in zip(scores[s.N_JOBS], scores[s.N_OK], strict=True)
+            ],
+            "median time (s)": scores[s.MEDIAN_SECONDS].astype(float),
+        }
+    )
+    if s.MEDIAN_PEAK_MEMORY_MB in scores.columns and scores[s.MEDIAN_PEAK_MEMORY_MB].notna().any():
+        table["median peak memory (MB)"] = scores[s.MEDIAN_PEAK_MEMORY_MB].astype(float)
+    table = table.sort_values(["task", "estimator", "n"], kind="stable").reset_index(drop=True)
+    return table.to_markdown(index=False, floatfmt=_FLOAT_FORMAT)
+
+
+def efficiency_markdown(efficiency: pd.DataFrame, *, bits: bool = False) -> str:
+    """Render the output of :func:`mibench.scoring.sample_efficiency` as a Markdown table.
+
+    ``smallest n within tolerance`` is ``never`` when the estimator is outside the tolerance at the largest
+    ``n`` measured. The tolerance is shown in nats, or bits with ``bits=True``.
+
+    Raises:
+        ValueError: ``efficiency`` is empty or lacks a required column.
+    """
+    import pandas as pd
+
+    from mibench import scoring as s
+
+    s._require(efficiency, (*s.EFFICIENCY_KEYS, s.TRUE_MI, s.TOLERANCE, s.MIN_N, s.MAX_N), "efficiency")
+    unit, factor = _unit(bits)
+    table = pd.DataFrame(
+        {
+            "task": task_labels(efficiency).map(_escape),
+            "estimator": estimator_labels(efficiency).map(_escape),
+            f"true MI ({unit})": efficiency[s.TRUE_MI].astype(float) * factor,
+            f"tolerance ({unit})": efficiency[s.TOLERANCE].astype(float) * factor,
+            "smallest n within tolerance": [
+                "never" if not math.isfinite(v) else str(int(v)) for v in efficiency[s.MIN_N].astype(float)
+            ],
+            "largest n measured": efficiency[s.MAX_N].astype("int64"),
+        }
+    )
+    table = table.sort_values(["task", "estimator"], kind="stable").reset_index(drop=True)
+    return table.to_markdown(index=False, floatfmt=_FLOAT_FORMAT)

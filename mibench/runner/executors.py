@@ -1,0 +1,103 @@
+"""Executors: run job descriptions somewhere and hand each outcome back to the coordinator as it finishes.
+
+* ``process`` (default): a pool of local worker processes (``pebble.ProcessPool``). A job that exceeds the
+  time limit has its worker killed and is reported as ``timeout``; a worker that dies (segfault, out of memory)
+  is reported as ``error``; the pool replaces the worker and the run goes on.
+* ``inline``: in the calling process, one job after another (for debugging and tiny runs; no time limit).
+
+Both call ``on_done(job, outcome)`` in the coordinating process, which alone writes the store.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from mibench.runner.jobs import Job
+from mibench.runner.worker import execute_job, limit_threads
+
+OnDone = Callable[[Job, dict[str, Any]], None]
+EXECUTORS = ("process", "inline")
+
+
+def available_cores() -> int:
+    """Cores this process may use (respects CPU affinity / cgroup-style restrictions where visible)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _failure(status: str, message: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "estimate": None,
+        "seconds": None,
+        "peak_memory_mb": None,
+        "error": message,
+        "info": "{}",
+    }
+
+
+def run_inline(jobs: Sequence[Job], on_done: OnDone) -> None:
+    """Run jobs one by one in this process."""
+    for job in jobs:
+        on_done(job, execute_job(job.to_dict()))
+
+
+def _mp_context() -> Any:
+    # forkserver: workers fork from a clean server that has preloaded the worker module, so they start fast and
+    # never inherit the coordinator's threads (fork after OpenMP/torch initialisation can deadlock).
+    if sys.platform.startswith("linux"):
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["mibench.runner.worker", "mibench.synthetic", "mibench.estimators"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def run_processes(
+    jobs: Sequence[Job],
+    on_done: OnDone,
+    *,
+    workers: int,
+    timeout: float | None,
+) -> None:
+    """Run jobs in ``workers`` local processes with a per-job time limit (seconds, measured from the job's
+    start in its worker). Each worker's BLAS/OpenMP/torch threads are capped at ``cores // workers``."""
+    from pebble import ProcessExpired, ProcessPool
+
+    threads = max(1, available_cores() // max(1, workers))
+    pool = ProcessPool(max_workers=workers, initializer=limit_threads, initargs=(threads,), context=_mp_context())
+    try:
+        # Keep a bounded window in flight so an interrupt does not leave thousands of scheduled futures.
+        queue = list(jobs)
+        queue.reverse()
+        in_flight: dict[Future[Any], Job] = {}
+        window = 4 * workers
+        while queue or in_flight:
+            while queue and len(in_flight) < window:
+                job = queue.pop()
+                in_flight[pool.schedule(execute_job, args=(job.to_dict(),), timeout=timeout)] = job
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = in_flight.pop(future)
+                try:
+                    outcome = future.result()
+                except FutureTimeout:
+                    outcome = _failure("timeout", f"job exceeded the time limit of {timeout:g} s and was stopped")
+                except ProcessExpired as exc:
+                    outcome = _failure("error", f"worker process died (exit code {exc.exitcode}): {exc}")
+                except Exception as exc:  # e.g. the outcome could not be sent back
+                    outcome = _failure("error", f"{type(exc).__name__}: {exc}")
+                on_done(job, outcome)
+    except BaseException:
+        pool.stop()
+        pool.join()
+        raise
+    pool.close()
+    pool.join()

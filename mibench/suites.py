@@ -1,0 +1,156 @@
+"""Named benchmark grids: tasks x estimators x sample sizes x repetitions (seeds).
+
+A suite is plain data. :func:`mibench.runner.expand` turns it into jobs; each job's seed is a stable hash of
+(task id, n, repetition) (see :mod:`mibench.runner.seeds`), so every estimator sees the same samples.
+
+Built-in suites:
+
+* ``smoke`` -- a handful of small jobs; finishes in well under 30 s on 2 cores; used by the tests.
+* ``quick`` -- the first benchmark a new user runs: a representative slice over dimension and MI level,
+  n up to 10 000, 5 seeds; a few minutes at most on 2 cores.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mibench.errors import UnknownNameError
+
+
+@dataclass(frozen=True)
+class EstimatorSpec:
+    """An estimator by registry name with hyperparameters (empty: the estimator's defaults)."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, value: str | EstimatorSpec | tuple[str, Mapping[str, Any]]) -> EstimatorSpec:
+        if isinstance(value, EstimatorSpec):
+            return value
+        if isinstance(value, tuple):
+            return cls(value[0], dict(value[1]))
+        return cls(str(value))
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark grid.
+
+    Attributes:
+        name: the suite's name (``mibench run NAME``).
+        tasks: task ids (catalogue entries or any parametric id, see :func:`mibench.get_task`).
+        estimators: estimators with their hyperparameters.
+        sample_sizes: the n values.
+        repetitions: independent samples (seeds) per (task, n).
+        timeout: per-job time limit in seconds (``None``: no limit).
+        description: one line for ``mibench list suites``.
+    """
+
+    name: str
+    tasks: tuple[str, ...]
+    estimators: tuple[EstimatorSpec, ...]
+    sample_sizes: tuple[int, ...]
+    repetitions: int
+    timeout: float | None = 600.0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.tasks or not self.estimators or not self.sample_sizes:
+            raise ValueError(f"suite {self.name!r} needs at least one task, estimator and sample size")
+        if any(int(n) != n or n < 1 for n in self.sample_sizes):
+            raise ValueError(f"suite {self.name!r}: sample sizes must be positive integers, got {self.sample_sizes}")
+        if self.repetitions < 1:
+            raise ValueError(f"suite {self.name!r}: repetitions must be >= 1, got {self.repetitions}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError(f"suite {self.name!r}: timeout must be positive seconds, got {self.timeout}")
+
+    @property
+    def n_jobs(self) -> int:
+        return len(self.tasks) * len(self.estimators) * len(self.sample_sizes) * self.repetitions
+
+    def select(
+        self,
+        *,
+        estimators: Sequence[str] | None = None,
+        tasks: Sequence[str] | None = None,
+    ) -> Suite:
+        """The sub-grid with only the named estimators and the tasks matching any of ``tasks`` (ids or
+        shell-style patterns such as ``"gaussian-pairs-5x5-*"``).
+
+        Raises:
+            UnknownNameError: an estimator name or task pattern selects nothing in this suite.
+        """
+        chosen_estimators = self.estimators
+        if estimators:
+            available = {spec.name for spec in self.estimators}
+            for name in estimators:
+                if name not in available:
+                    raise UnknownNameError("estimator", name, available)
+            chosen_estimators = tuple(spec for spec in self.estimators if spec.name in set(estimators))
+        chosen_tasks = self.tasks
+        if tasks:
+            for pattern in tasks:
+                if not any(fnmatch.fnmatchcase(t, pattern) for t in self.tasks):
+                    raise UnknownNameError("task", pattern, self.tasks)
+            chosen_tasks = tuple(t for t in self.tasks if any(fnmatch.fnmatchcase(t, p) for p in tasks))
+        return replace(self, estimators=chosen_estimators, tasks=chosen_tasks)
+
+
+def _specs(*names: str | tuple[str, Mapping[str, Any]]) -> tuple[EstimatorSpec, ...]:
+    return tuple(EstimatorSpec.parse(name) for name in names)
+
+
+def _gaussian_ids(dims: Iterable[int], levels: Iterable[float]) -> tuple[str, ...]:
+    from mibench.synthetic.gaussian import gaussian_pairs
+
+    return tuple(gaussian_pairs(d, d, mi=mi).id for d in dims for mi in levels)
+
+
+def _builtin_suites() -> dict[str, Suite]:
+    smoke = Suite(
+        name="smoke",
+        tasks=("gaussian-pairs-1x1-rho0.75", "gaussian-pairs-2x2-mi1"),
+        estimators=_specs("ksg", "gaussian"),
+        sample_sizes=(200, 1000),
+        repetitions=3,
+        timeout=60.0,
+        description="A few small jobs (24) to check an installation end to end; seconds.",
+    )
+    quick = Suite(
+        name="quick",
+        tasks=(
+            "gaussian-pairs-1x1-rho0.75",
+            *_gaussian_ids((1, 2, 5, 10), (0.0, 0.5, 1.0, 2.0, 4.0)),
+            *_gaussian_ids((20,), (1.0, 4.0)),
+            "gaussian-pairs-10x10-k1-mi1",
+            "gaussian-pairs-1x5-mi1",
+        ),
+        estimators=_specs("ksg", "gaussian"),
+        sample_sizes=(300, 1000, 3000, 10000),
+        repetitions=5,
+        timeout=300.0,
+        description="The first benchmark to run: dims 1-20 per side, MI 0-4 nats, n 300-10 000, 5 seeds.",
+    )
+    return {suite.name: suite for suite in (smoke, quick)}
+
+
+SUITES: dict[str, Suite] = _builtin_suites()
+
+
+def list_suites() -> list[Suite]:
+    """The built-in suites."""
+    return list(SUITES.values())
+
+
+def get_suite(name: str | Suite) -> Suite:
+    """A built-in suite by name (a :class:`Suite` is returned unchanged)."""
+    if isinstance(name, Suite):
+        return name
+    try:
+        return SUITES[name]
+    except KeyError:
+        raise UnknownNameError("suite", name, SUITES) from None

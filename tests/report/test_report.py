@@ -1,0 +1,170 @@
+"""Markdown tables, the estimate-vs-truth figure and the written report."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from mibench.report import plot_estimate_vs_truth, scores_markdown, write_report
+from mibench.scoring import score
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LN2 = math.log(2.0)
+
+
+def _job(estimator, params, n, rep, estimate, *, task="gauss-1d", truth=LN2, status="ok", error=None):
+    params_json = json.dumps(params, sort_keys=True)
+    return {
+        "task_id": task,
+        "task_version": "1",
+        "family": "gaussian",
+        "dim_x": 1,
+        "dim_y": 1,
+        "estimator": estimator,
+        "params": params_json,
+        "params_hash": f"hash-{estimator}-{params_json}",
+        "n": n,
+        "repetition": rep,
+        "seed": rep,
+        "estimate": estimate if status == "ok" else float("nan"),
+        "true_mi": truth,
+        "mi_stderr": 0.0,
+        "seconds": 0.5 + rep,
+        "peak_memory_mb": float("nan"),
+        "status": status,
+        "error": error,
+        "info": "{}",
+        "mibench_version": "9.9.9-test",
+        "finished_at": "2024-01-01T00:00:00+00:00",
+        "run_id": "run-abc",
+    }
+
+
+@pytest.fixture
+def results() -> pd.DataFrame:
+    jobs = []
+    for n, offset in ((100, 0.1), (1000, 0.01)):
+        for rep, noise in enumerate((-0.02, 0.0, 0.02)):
+            jobs.append(_job("ksg", {"k": 3}, n, rep, LN2 + offset + noise))
+            jobs.append(_job("kde", {}, n, rep, 1.5 + offset + noise, task="gauss-2d", truth=1.5))
+    jobs.append(_job("ksg", {"k": 3}, 100, 3, 0.0, status="error", error="ValueError: boom\nTraceback line 2"))
+    jobs.append(_job("ksg", {"k": 3}, 1000, 3, 0.0, status="timeout", error="x" * 500))
+    jobs.append(_job("binning", {"bins": 8}, 100, 0, 0.0, status="error", error="always fails"))
+    return pd.DataFrame(jobs)
+
+
+def _table_rows(markdown: str) -> list[list[str]]:
+    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+
+
+def test_scores_markdown_nats(results):
+    md = scores_markdown(score(results))
+    rows = _table_rows(md)
+    header = rows[0]
+    for name in (
+        "task",
+        "estimator",
+        "n",
+        "true MI (nats)",
+        "bias (nats)",
+        "bias 95% CI (nats)",
+        "RMSE (nats)",
+    ):
+        assert name in header
+    body = rows[2:]
+    assert len(body) == 5  # (task, estimator, n) groups, the separator row skipped
+    keys = [(r[header.index("task")], r[header.index("estimator")], int(r[header.index("n")])) for r in body]
+    assert keys == sorted(keys)
+    ksg100 = body[keys.index(("gauss-1d", "ksg", 100))]
+    assert float(ksg100[header.index("bias (nats)")]) == pytest.approx(0.1, rel=1e-3)
+    assert ksg100[header.index("failed")] == "1/4"
+    assert float(ksg100[header.index("true MI (nats)")]) == pytest.approx(LN2, rel=1e-3)
+    binning = body[keys.index(("gauss-1d", "binning", 100))]
+    assert binning[header.index("failed")] == "1/1"
+    assert binning[header.index("bias (nats)")] == "nan"
+
+
+def test_scores_markdown_bits(results):
+    md = scores_markdown(score(results), bits=True)
+    header, _, *body = _table_rows(md)
+    assert "bias (bits)" in header and "true MI (bits)" in header
+    assert not any("nats" in h for h in header)
+    ksg = next(r for r in body if r[header.index("estimator")] == "ksg")
+    assert float(ksg[header.index("true MI (bits)")]) == pytest.approx(1.0)
+    assert float(ksg[header.index("bias (bits)")]) == pytest.approx(0.1 / LN2, rel=1e-3)
+
+
+def test_scores_markdown_tells_configurations_apart(results):
+    extra = pd.DataFrame([_job("ksg", {"k": 5}, 100, rep, LN2) for rep in range(2)])
+    md = scores_markdown(score(pd.concat([results, extra], ignore_index=True)))
+    assert 'ksg {"k": 3}' in md and 'ksg {"k": 5}' in md
+
+
+def test_scores_markdown_rejects_bad_input():
+    with pytest.raises(ValueError, match="missing required column"):
+        scores_markdown(pd.DataFrame({"task_id": ["t"]}))
+
+
+def test_plot_is_a_png(results, tmp_path):
+    out = plot_estimate_vs_truth(results, tmp_path / "sub" / "fig.png", bits=True)
+    assert out == tmp_path / "sub" / "fig.png"
+    data = out.read_bytes()
+    assert len(data) > 1000
+    assert data.startswith(PNG_SIGNATURE)
+
+
+def test_write_report(results, tmp_path):
+    path = write_report(results, tmp_path / "out", title="My benchmark")
+    out = tmp_path / "out"
+    assert path == out / "report.md"
+    text = path.read_text(encoding="utf-8")
+
+    assert text.startswith("# My benchmark\n")
+    assert "9.9.9-test" in text
+    assert "Generated: " in text
+    assert f"Jobs: {len(results)} (error 2, ok 12, timeout 1)" in text
+    # Failures, first line only, long messages truncated.
+    assert "ValueError: boom" in text and "Traceback line 2" not in text
+    assert "always fails" in text
+    assert "x" * 200 not in text and "x" * 199 + "…" in text
+    assert "**timeout**" in text
+    # The scores table and the figure.
+    assert scores_markdown(score(results)) in text
+    assert "](estimate_vs_truth.png)" in text
+    assert "## Sample efficiency" in text
+
+    png = (out / "estimate_vs_truth.png").read_bytes()
+    assert png.startswith(PNG_SIGNATURE) and len(png) > 0
+    csv = pd.read_csv(out / "scores.csv")
+    assert len(csv) == 5
+    assert csv["true_mi"].max() == pytest.approx(1.5)  # nats
+
+
+def test_write_report_bits_labels(results, tmp_path):
+    text = write_report(results, tmp_path, bits=True).read_text(encoding="utf-8")
+    assert "bias (bits)" in text
+    assert "bias (nats)" not in text
+    assert "MI values in bits" in text
+
+
+def test_write_report_empty_input_writes_nothing(results, tmp_path):
+    with pytest.raises(ValueError, match="empty"):
+        write_report(results.iloc[0:0], tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+    with pytest.raises(ValueError, match="estimate"):
+        write_report(results.drop(columns=["estimate"]), tmp_path / "never")
+
+
+def test_importing_report_is_cheap():
+    code = (
+        "import sys, mibench.report; "
+        "heavy = [m for m in ('matplotlib', 'seaborn', 'scipy.stats') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,110 @@
+"""Estimators that misbehave on purpose, to test that the runner records failures and keeps going.
+
+Referenced by import path ("tests.runner.faulty:Raises"), which the registry accepts beside registered names.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+
+from mibench.interface import BaseEstimator, EstimatorTags, validate_sample
+from mibench.suites import EstimatorSpec, Suite
+
+
+class Raises(BaseEstimator):
+    tags = EstimatorTags()
+
+    def __init__(self):
+        pass
+
+    def estimate(self, x, y):
+        raise RuntimeError("boom: this estimator always fails")
+
+
+class Hangs(BaseEstimator):
+    tags = EstimatorTags()
+
+    def __init__(self, *, seconds: float = 60.0):
+        self.seconds = seconds
+
+    def estimate(self, x, y):
+        time.sleep(self.seconds)
+        return 0.0
+
+
+class Crashes(BaseEstimator):
+    """Kills its own process, as a segfault or the OOM killer would."""
+
+    tags = EstimatorTags()
+
+    def __init__(self):
+        pass
+
+    def estimate(self, x, y):
+        os.kill(os.getpid(), signal.SIGKILL)
+        return 0.0
+
+
+class ReturnsNaN(BaseEstimator):
+    tags = EstimatorTags()
+
+    def __init__(self):
+        pass
+
+    def estimate(self, x, y):
+        return float("nan")
+
+
+class Sleepy(BaseEstimator):
+    """Correct-looking but slow: returns the sample correlation's Gaussian MI after a pause."""
+
+    tags = EstimatorTags()
+
+    def __init__(self, *, seconds: float = 0.2):
+        self.seconds = seconds
+
+    def estimate(self, x, y):
+        x, y = validate_sample(x, y)
+        time.sleep(self.seconds)
+        rho = np.corrcoef(x[:, 0], y[:, 0])[0, 1]
+        return float(-0.5 * np.log1p(-(rho**2)))
+
+
+class SeededNoise(BaseEstimator):
+    """Stochastic: returns a draw from its own generator, so the value reveals the seed it was given."""
+
+    tags = EstimatorTags(stochastic=True)
+
+    def __init__(self, *, seed: int | None = None):
+        self.seed = seed
+
+    def estimate(self, x, y):
+        validate_sample(x, y)
+        return float(np.random.default_rng(self.seed).random())
+
+
+def spec(name: str, **params) -> EstimatorSpec:
+    return EstimatorSpec(f"tests.runner.faulty:{name}", params)
+
+
+MIXED_SUITE = Suite(
+    name="test-mixed",
+    tasks=("gaussian-pairs-1x1-rho0.75",),
+    estimators=(spec("Raises"), spec("ReturnsNaN"), EstimatorSpec("gaussian"), spec("SeededNoise")),
+    sample_sizes=(100,),
+    repetitions=2,
+    timeout=30.0,
+)
+
+SLOW_SUITE = Suite(
+    name="test-slow",
+    tasks=("gaussian-pairs-1x1-rho0.75", "gaussian-pairs-1x1-mi1"),
+    estimators=(spec("Sleepy", seconds=0.25),),
+    sample_sizes=(50, 100),
+    repetitions=8,
+    timeout=30.0,
+)

@@ -1,0 +1,125 @@
+"""Running suites: every job once, failures recorded with their messages, the run never dies of a job."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import mibench
+from mibench.runner import ResultsStore, expand, run_suite
+from mibench.suites import EstimatorSpec, Suite
+from tests.runner.faulty import MIXED_SUITE, spec
+
+
+@pytest.mark.parametrize("executor", ["inline", "process"])
+def test_failures_are_recorded_and_the_run_continues(tmp_path, executor):
+    store_path = tmp_path / "s.sqlite"
+    summary = run_suite(MIXED_SUITE, store=store_path, jobs=2, executor=executor, progress=False)
+    assert summary.counts == {"ok": 4, "error": 4, "timeout": 0}
+    with ResultsStore(store_path) as store:
+        frame = store.to_dataframe().set_index("estimator")
+    raises = frame.loc["tests.runner.faulty:Raises"]
+    assert (raises["status"] == "error").all() and raises["estimate"].isna().all()
+    assert raises["error"].str.startswith("RuntimeError: boom").all()
+    nan = frame.loc["tests.runner.faulty:ReturnsNaN"]
+    assert nan["error"].str.contains("non-finite").all()
+    gaussian = frame.loc["gaussian"]
+    assert (gaussian["status"] == "ok").all() and gaussian["true_mi"].tolist() == pytest.approx(
+        [0.413339] * 2, abs=1e-6
+    )
+    assert all(json.loads(info)["canonical_correlations"] for info in gaussian["info"])
+
+
+def test_stochastic_estimators_get_a_reproducible_seed_per_job(tmp_path):
+    first = mibench.run(MIXED_SUITE, store=tmp_path / "a.sqlite", executor="inline", estimators=None)
+    second = mibench.run(MIXED_SUITE, store=tmp_path / "b.sqlite", jobs=2)
+    pick = lambda df: df[df.estimator.str.endswith("SeededNoise")].sort_values("key")["estimate"].tolist()  # noqa: E731
+    assert pick(first) == pick(second)  # same number in-process and in worker processes
+    assert len(set(pick(first))) == 2  # the two repetitions got different seeds
+
+
+def test_timeouts_and_dead_workers_are_recorded(tmp_path):
+    suite = Suite(
+        name="test-timeouts",
+        tasks=("gaussian-pairs-1x1-rho0.75",),
+        estimators=(spec("Hangs", seconds=60.0), spec("Crashes"), EstimatorSpec("gaussian")),
+        sample_sizes=(100,),
+        repetitions=1,
+        timeout=2.0,
+    )
+    summary = run_suite(suite, store=tmp_path / "s.sqlite", jobs=2, progress=False)
+    assert summary.counts == {"ok": 1, "error": 1, "timeout": 1}
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        frame = store.to_dataframe().set_index("estimator")
+    assert "time limit of 2 s" in frame.loc["tests.runner.faulty:Hangs", "error"]
+    assert "worker process died" in frame.loc["tests.runner.faulty:Crashes", "error"]
+    assert frame.loc["gaussian", "status"] == "ok"
+
+
+def test_smoke_twice_computes_every_job_once(tmp_path):
+    store_path = tmp_path / "s.sqlite"
+    first = run_suite("smoke", store=store_path, progress=False)
+    second = run_suite("smoke", store=store_path, progress=False)
+    assert first.n_already_done == 0 and first.counts["ok"] == first.n_jobs == 24
+    assert second.n_already_done == 24 and second.n_run == 0
+    with ResultsStore(store_path) as store:
+        frame = store.to_dataframe()
+        assert len(frame) == 24 and frame["key"].is_unique
+        assert [run["n_done"] for run in store.runs()] == [24, 0]
+    assert (frame["status"] == "ok").all() and frame["seconds"].gt(0).all()
+
+
+def test_retry_failed_reruns_only_failures(tmp_path):
+    store_path = tmp_path / "s.sqlite"
+    run_suite(MIXED_SUITE, store=store_path, executor="inline", progress=False)
+    again = run_suite(MIXED_SUITE, store=store_path, executor="inline", retry_failed=True, progress=False)
+    assert again.n_already_done == 4 and again.counts == {"ok": 0, "error": 4, "timeout": 0}
+    with ResultsStore(store_path) as store:
+        assert store.count() == 8
+
+
+def test_selecting_estimators_and_tasks(tmp_path):
+    summary = run_suite(
+        "smoke",
+        store=tmp_path / "s.sqlite",
+        estimators=["gaussian"],
+        tasks=["gaussian-pairs-2x2-*"],
+        executor="inline",
+        progress=False,
+    )
+    assert summary.n_jobs == 6
+    frame = mibench.run(
+        "smoke", store=tmp_path / "s.sqlite", estimators=["gaussian"], tasks=["*2x2*"], executor="inline"
+    )
+    assert set(frame["estimator"]) == {"gaussian"} and set(frame["task_id"]) == {"gaussian-pairs-2x2-mi1"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"estimators": ["nope"]}, "unknown estimator 'nope'"),
+        ({"tasks": ["nothing-*"]}, "unknown task"),
+        ({"jobs": 0}, "jobs must be"),
+        ({"timeout": -1.0}, "timeout must be"),
+        ({"executor": "cluster"}, "unknown executor"),
+    ],
+)
+def test_bad_run_options(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        run_suite("smoke", store=tmp_path / "s.sqlite", progress=False, **kwargs)
+
+
+def test_unknown_suite_and_task_fail_before_anything_runs(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown suite 'smok'.*smoke"):
+        run_suite("smok", store=tmp_path / "s.sqlite")
+    bad = Suite(
+        name="bad",
+        tasks=("no-such-task",),
+        estimators=(EstimatorSpec("ksg"),),
+        sample_sizes=(10,),
+        repetitions=1,
+    )
+    with pytest.raises(ValueError, match="unknown task"):
+        expand(bad)
+    assert not (tmp_path / "s.sqlite").exists() or ResultsStore(tmp_path / "s.sqlite").count() == 0

@@ -1,0 +1,39 @@
+"""The task registry: lookup, parametric ids, filters, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import mibench
+from mibench.errors import UnknownNameError
+from mibench.synthetic import catalogue, get_task, list_tasks
+
+
+def test_catalogue_ids_are_unique_and_rebuild_to_the_same_task():
+    for task_id, task in catalogue().items():
+        assert task.id == task_id
+        assert get_task(task_id).mi == task.mi
+
+
+def test_parametric_id_outside_the_catalogue():
+    task = get_task("gaussian-pairs-3x2-mi1.5")
+    assert (task.dim_x, task.dim_y, task.mi) == (3, 2, 1.5)
+
+
+def test_unknown_task_lists_close_matches():
+    with pytest.raises(UnknownNameError, match=r"gaussian-pairs-1x1-rho0\.75"):
+        get_task("gausian-pairs-1x1-rho0.75")
+
+
+def test_filters():
+    assert {t.family for t in list_tasks(family="gaussian-pairs")} == {"gaussian-pairs"}
+    assert list_tasks(family="nope") == []
+    assert all(t.dim_x + t.dim_y <= 4 for t in list_tasks(max_dim=4))
+    assert all(0.5 <= t.mi <= 2 for t in list_tasks(min_mi=0.5, max_mi=2))
+    assert all(t.dim_x == 5 for t in list_tasks(dim_x=5)) and list_tasks(dim_x=5)
+    assert [t.id for t in list_tasks(pattern="gaussian-pairs-1x1-rho*")] == ["gaussian-pairs-1x1-rho0.75"]
+
+
+def test_public_api_matches_registry():
+    assert [t.id for t in mibench.list_tasks(max_dim=2)] == [t.id for t in list_tasks(max_dim=2)]
+    assert mibench.get_task("gaussian-pairs-1x1-rho0.75") is get_task("gaussian-pairs-1x1-rho0.75")
