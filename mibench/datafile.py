@@ -110,20 +110,22 @@ def _is_number(text: str) -> bool:
 
 def _read_csv(file: Path) -> tuple[np.ndarray, list[str] | None]:
     try:
-        with file.open(newline="") as handle:
-            rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+        with file.open(newline="", encoding="utf-8-sig") as handle:  # -sig: drop the BOM of Excel exports
+            reader = csv.reader(handle)
+            numbered = [(reader.line_num, row) for row in reader if row and any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataFileError(f"cannot read {file} as CSV: {exc}") from exc
-    if not rows:
+    if not numbered:
         raise DataFileError(f"{file} is empty")
     names = None
-    if not all(_is_number(cell) for cell in rows[0]):
-        names = [cell.strip() for cell in rows[0]]
-        rows = rows[1:]
-    if not rows:
+    if not all(_is_number(cell) for cell in numbered[0][1]):
+        names = [cell.strip() for cell in numbered[0][1]]
+        numbered = numbered[1:]
+    if not numbered:
         raise DataFileError(f"{file} has a header but no data rows")
+    rows = [row for _, row in numbered]
     width = len(rows[0])
-    for line, row in enumerate(rows, start=2 if names else 1):
+    for line, row in numbered:  # line: the file's line number, blank lines counted
         if len(row) != width:
             raise DataFileError(f"{file}, data row at line {line}: {len(row)} fields, expected {width}")
         for column, cell in enumerate(row):
@@ -145,10 +147,10 @@ def _parse_columns(spec: str, n_columns: int, names: list[str] | None, side: str
         elif ":" in part:
             lo, _, hi = part.partition(":")
             try:
-                start, stop = int(lo or 0), int(hi) if hi else n_columns
+                start, stop = int(lo) if lo.strip() else None, int(hi) if hi.strip() else None
             except ValueError:
                 raise DataFileError(f"{side}: bad column range {part!r}") from None
-            chosen.extend(range(start, min(stop, n_columns)))
+            chosen.extend(range(n_columns)[start:stop])  # Python slice rules: negative bounds count from the end
         else:
             try:
                 index = int(part)

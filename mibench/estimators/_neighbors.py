@@ -14,6 +14,8 @@ Which primitive is fastest (measured for mibench, see REFERENCES.md "KSG as ever
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
@@ -26,6 +28,15 @@ BRUTE_FORCE_MIN_DIM = 20
 _BRUTE_FORCE_BLOCK_BYTES = 64 * 2**20
 
 
+def query_workers() -> int:
+    """Threads for cKDTree queries: the runner's per-worker cap (``MIBENCH_WORKER_THREADS``, set by
+    :func:`mibench.runner.worker.limit_threads` so parallel jobs do not oversubscribe the cores), else all."""
+    try:
+        return max(1, int(os.environ["MIBENCH_WORKER_THREADS"]))
+    except (KeyError, ValueError):
+        return -1
+
+
 def kth_neighbour_distance_tree(points: np.ndarray, k: int) -> np.ndarray:
     """Max-norm distance from each point to its k-th nearest other point (cKDTree).
 
@@ -34,7 +45,7 @@ def kth_neighbour_distance_tree(points: np.ndarray, k: int) -> np.ndarray:
     itself.
     """
     tree = cKDTree(points)
-    dist, _ = tree.query(points, k=[k + 1], p=np.inf, workers=-1)
+    dist, _ = tree.query(points, k=[k + 1], p=np.inf, workers=query_workers())
     return np.ascontiguousarray(dist[:, 0])
 
 

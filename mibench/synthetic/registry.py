@@ -78,7 +78,12 @@ def list_tasks(
         max_dim: keep tasks with ``dim_x + dim_y <= max_dim``.
         min_mi, max_mi: keep tasks whose true MI (nats) lies in ``[min_mi, max_mi]``.
         pattern: shell-style pattern on the id (``fnmatch``), e.g. ``"gaussian-pairs-5x5-*"``.
+
+    Raises:
+        UnknownNameError: ``family`` names no family of the catalogue (the message lists them).
     """
+    if family is not None and family not in families():
+        raise UnknownNameError("task family", family, families())
     out = []
     for task in catalogue().values():
         if family is not None and task.family != family:

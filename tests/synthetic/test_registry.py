@@ -27,7 +27,8 @@ def test_unknown_task_lists_close_matches():
 
 def test_filters():
     assert {t.family for t in list_tasks(family="gaussian-pairs")} == {"gaussian-pairs"}
-    assert list_tasks(family="nope") == []
+    with pytest.raises(UnknownNameError, match="gaussian-pairs"):
+        list_tasks(family="gaussian-pair")
     assert all(t.dim_x + t.dim_y <= 4 for t in list_tasks(max_dim=4))
     assert all(0.5 <= t.mi <= 2 for t in list_tasks(min_mi=0.5, max_mi=2))
     assert all(t.dim_x == 5 for t in list_tasks(dim_x=5)) and list_tasks(dim_x=5)

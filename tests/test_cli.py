@@ -1,0 +1,526 @@
+"""The ``mibench`` command: list, run, report, export and estimate, and user errors as one ``error:`` line with
+exit status 2 and no traceback."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+
+import mibench
+from mibench._version import __version__
+from mibench.cli import main
+from mibench.estimators import get_estimator
+from mibench.suites import get_suite
+
+LN2 = math.log(2.0)
+RHO = 0.75
+TRUE_MI = -0.5 * math.log(1 - RHO**2)  # 0.413339 nats: gaussian-pairs-1x1-rho0.75
+N = 3000
+# Tolerance for the Gaussian (CCA) estimator on one pair: it is -1/2 log(1 - r^2) of the sample correlation r.
+# Asymptotically SD(r) = (1 - rho^2) / sqrt(n) and dI/drho = rho / (1 - rho^2), so by the delta method
+# SD(I_hat) = rho / sqrt(n) = 0.0137 at n = 3000; its bias is O(1/n) (~3e-4), negligible. 5 SD = 0.068 nats is
+# conservative (and the sample is seeded, so the check is deterministic anyway).
+GAUSSIAN_TOL = 5 * math.sqrt(RHO**2) / math.sqrt(N)
+RESULT_LINE = re.compile(r"^I\(X;Y\) = (-?[\d.]+) nats = (-?[\d.]+) bits$", re.MULTILINE)
+
+
+def invoke(*args: object) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_ok(result: Result) -> None:
+    assert result.exit_code == 0, (result.output, result.exception)
+
+
+def assert_user_error(result: Result, *fragments: str) -> str:
+    """Exit status 2, exactly one ``error: ...`` line on stderr, no traceback; returns that line."""
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert isinstance(result.exception, SystemExit)  # not an uncaught exception that CliRunner swallowed
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# basics
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_version_and_help():
+    result = invoke("--version")
+    assert_ok(result)
+    assert result.stdout.strip() == f"mibench, version {__version__}"
+    result = invoke("-h")
+    assert_ok(result)
+    for command in ("list", "run", "report", "export", "estimate"):
+        assert command in result.stdout
+
+
+def _script() -> list[str]:
+    installed = Path(sys.executable).with_name("mibench")
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", "mibench.cli"]
+
+
+def test_real_process_exit_status_and_streams(tmp_path):
+    version = subprocess.run([*_script(), "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.strip() == f"mibench, version {__version__}"
+    bad = subprocess.run(
+        [*_script(), "estimate", str(tmp_path / "missing.csv"), "--estimator", "ksg"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == [f"error: no such file: {tmp_path / 'missing.csv'}"]
+    module = subprocess.run(
+        [sys.executable, "-m", "mibench.cli", "list", "suites"], capture_output=True, text=True, timeout=60
+    )
+    assert module.returncode == 0 and "smoke" in module.stdout
+
+
+def test_list_does_not_import_torch():
+    code = (
+        "import sys; from click.testing import CliRunner; from mibench.cli import main; "
+        "a = CliRunner().invoke(main, ['list','tasks']); b = CliRunner().invoke(main, ['list','estimators']); "
+        "assert a.exit_code == 0 and b.exit_code == 0, (a.output, b.output); print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# list
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _table_ids(output: str) -> list[str]:
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if set(line) <= {"-", " "} and line) + 1
+    return [
+        line.split()[0]
+        for line in lines[start:]
+        if line.strip() and not line.endswith("work too.") and "task(s)" not in line
+    ]
+
+
+def test_list_tasks_table():
+    result = invoke("list", "tasks")
+    assert_ok(result)
+    header = result.stdout.splitlines()[0].split("  ")
+    assert [h.strip() for h in header if h.strip()] == ["id", "family", "dims", "MI (nats)", "MI (bits)", "truth"]
+    row = next(line for line in result.stdout.splitlines() if line.startswith("gaussian-pairs-1x1-rho0.75 "))
+    assert "0.413339" in row and "0.596323" in row and "closed form" in row and "1x1" in row
+    ids = _table_ids(result.stdout)
+    assert re.search(rf"^{len(ids)} task\(s\)\.", result.stdout, re.MULTILINE)
+    assert "gaussian-pairs-2x2-mi1" in ids
+
+
+def test_list_tasks_json_and_filters():
+    result = invoke("list", "tasks", "--json")
+    assert_ok(result)
+    everything = json.loads(result.stdout)
+    by_id = {t["id"]: t for t in everything}
+    rho = by_id["gaussian-pairs-1x1-rho0.75"]
+    assert rho["mi"] == pytest.approx(TRUE_MI) and rho["mi_bits"] == pytest.approx(TRUE_MI / LN2)
+    assert (rho["family"], rho["dim_x"], rho["dim_y"]) == ("gaussian-pairs", 1, 1)
+
+    def listed(*options: str) -> list[dict]:
+        out = invoke("list", "tasks", "--json", *options)
+        assert_ok(out)
+        return json.loads(out.stdout)
+
+    small = listed("--max-dim", "2")
+    assert small and all(t["dim_x"] + t["dim_y"] <= 2 for t in small)
+    assert {t["id"] for t in small} == {t["id"] for t in everything if t["dim_x"] + t["dim_y"] <= 2}
+    band = listed("--min-mi", "0.5", "--max-mi", "1")
+    assert band and all(0.5 <= t["mi"] <= 1 for t in band)
+    assert {t["id"] for t in band} == {t["id"] for t in everything if 0.5 <= t["mi"] <= 1}
+    family = listed("--family", "gaussian-pairs")
+    assert family and all(t["family"] == "gaussian-pairs" for t in family)
+    both = listed("--family", "gaussian-pairs", "--max-dim", "2", "--min-mi", "0.5", "--max-mi", "1")
+    assert {t["id"] for t in both} == {t["id"] for t in small} & {t["id"] for t in band} & {t["id"] for t in family}
+    assert "gaussian-pairs-1x1-mi1" in {t["id"] for t in both}
+    assert {t["id"] for t in listed("--dim-x", "5", "--dim-y", "5")} >= {"gaussian-pairs-5x5-mi1"}
+    assert [t["id"] for t in listed("--pattern", "gaussian-pairs-1x1-rho*")] == ["gaussian-pairs-1x1-rho0.75"]
+    assert_user_error(invoke("list", "tasks", "--family", "gaussian-pair"), "unknown task family", "gaussian-pairs")
+
+
+def test_list_tasks_table_filters():
+    result = invoke("list", "tasks", "--max-dim", "2", "--max-mi", "0.6")
+    assert_ok(result)
+    ids = _table_ids(result.stdout)
+    assert "gaussian-pairs-1x1-rho0.75" in ids and "gaussian-pairs-2x2-mi1" not in ids
+    assert f"{len(ids)} task(s)." in result.stdout
+
+
+def test_list_estimators():
+    result = invoke("list", "estimators")
+    assert_ok(result)
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[2:] if line.strip()}
+    assert {"ksg", "gaussian"} <= set(rows)
+    assert "built-in" in rows["ksg"] and "built-in" in rows["gaussian"]
+    assert "mibench.estimators.ksg.KSG" in rows["ksg"]
+    assert result.stdout.splitlines()[0].split()[:3] == ["name", "class", "source"]
+
+
+def test_list_suites():
+    result = invoke("list", "suites")
+    assert_ok(result)
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[2:] if line.strip()}
+    assert rows["smoke"][1] == "24" and rows["smoke"][2] == "2"
+    assert rows["quick"][1] == str(get_suite("quick").n_jobs)
+    assert "ksg,gaussian" in rows["smoke"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# run / report / export
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smoke_store(tmp_path_factory):
+    """The smoke suite run once through the CLI (worker processes), shared read-only by the tests below."""
+    store = tmp_path_factory.mktemp("smoke") / "results.sqlite"
+    result = invoke("run", "smoke", "--store", store, "--no-progress", "--jobs", "2")
+    return store, result
+
+
+def test_run_smoke_then_again_computes_nothing(smoke_store):
+    store, first = smoke_store
+    assert_ok(first)
+    lines = first.stdout.splitlines()
+    assert lines[0] == f"results store: {store}"
+    assert "suite smoke: 24 jobs, 0 already stored, 24 run now (24 ok, 0 error, 0 timeout)" in lines
+    assert lines[-1] == f"next: mibench report --store {store}"
+    assert first.stderr == ""
+    second = invoke("run", "smoke", "--store", store, "--no-progress", "--inline")
+    assert_ok(second)
+    assert "suite smoke: 24 jobs, 24 already stored, 0 run now (0 ok, 0 error, 0 timeout)" in second.stdout
+
+
+def test_run_selected_estimators_and_tasks(tmp_path):
+    store = tmp_path / "s.sqlite"
+    result = invoke(
+        "run",
+        "smoke",
+        "--store",
+        store,
+        "--no-progress",
+        "--inline",
+        "--estimators",
+        "gaussian",
+        "--tasks",
+        "gaussian-pairs-2x2-*",
+    )
+    assert_ok(result)
+    assert "suite smoke: 6 jobs, 0 already stored, 6 run now (6 ok, 0 error, 0 timeout)" in result.stdout
+    out = tmp_path / "rows.csv"
+    assert_ok(invoke("export", "--store", store, "-o", out))
+    frame = pd.read_csv(out)
+    assert set(frame["estimator"]) == {"gaussian"} and set(frame["task_id"]) == {"gaussian-pairs-2x2-mi1"}
+    # the rest of the suite later: only the missing jobs run
+    more = invoke("run", "smoke", "--store", store, "--no-progress", "--inline", "--estimators", "gaussian")
+    assert_ok(more)
+    assert "suite smoke: 12 jobs, 6 already stored, 6 run now (6 ok" in more.stdout
+
+
+def test_report_writes_markdown_figure_and_scores(smoke_store, tmp_path):
+    store, _ = smoke_store
+    out = tmp_path / "rep"
+    result = invoke("report", "--store", store, "-o", out)
+    assert_ok(result)
+    assert result.stdout.strip() == f"report: {out / 'report.md'}"
+    assert {p.name for p in out.iterdir()} >= {"report.md", "scores.csv"}
+    assert list(out.glob("*.png"))
+    text = (out / "report.md").read_text()
+    assert "MI values in nats" in text and "true MI (nats)" in text and "(bits)" not in text
+    assert ".png" in text
+    scores = pd.read_csv(out / "scores.csv")
+    assert len(scores) == 8  # 2 tasks x 2 estimators x 2 sample sizes
+    assert set(scores["estimator"]) == {"ksg", "gaussian"}
+
+
+def test_report_in_bits(smoke_store, tmp_path):
+    store, _ = smoke_store
+    out = tmp_path / "bits"
+    result = invoke("report", "--store", store, "-o", out, "--bits", "--suite", "smoke")
+    assert_ok(result)
+    text = (out / "report.md").read_text()
+    assert "MI values in bits" in text and "true MI (bits)" in text and "mean (bits)" in text
+    assert "true MI (nats)" not in text
+    assert "mibench report: smoke" in text
+
+
+def test_export_csv_and_json(smoke_store, tmp_path):
+    store, _ = smoke_store
+    csv_path, json_path = tmp_path / "x.csv", tmp_path / "x.JSON"
+    result = invoke("export", "--store", store, "-o", csv_path)
+    assert_ok(result)
+    assert result.stdout.strip() == f"24 rows -> {csv_path}"
+    frame = pd.read_csv(csv_path)
+    assert len(frame) == 24 and frame["key"].is_unique and (frame["status"] == "ok").all()
+    result = invoke("export", "--store", store, "-o", json_path, "--suite", "smoke")
+    assert_ok(result)
+    records = json.loads(json_path.read_text())
+    assert len(records) == 24 and {r["key"] for r in records} == set(frame["key"])
+
+
+def test_export_bad_extension(smoke_store, tmp_path):
+    store, _ = smoke_store
+    for name, shown in [("x.txt", "'.txt'"), ("x", "'(none)'")]:
+        assert_user_error(
+            invoke("export", "--store", store, "-o", tmp_path / name),
+            f"unsupported export format {shown}",
+            ".csv or .json",
+        )
+        assert not (tmp_path / name).exists()
+
+
+def test_default_store_and_report_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MIBENCH_STORE", raising=False)
+    result = invoke("run", "smoke", "--estimators", "gaussian", "--no-progress", "--inline")
+    assert_ok(result)
+    assert result.stdout.splitlines()[0] == f"results store: {Path('.mibench') / 'results.sqlite'}"
+    assert result.stdout.splitlines()[-1] == "next: mibench report"
+    assert (tmp_path / ".mibench" / "results.sqlite").is_file()
+    result = invoke("report")
+    assert_ok(result)
+    assert (tmp_path / "reports" / "latest" / "report.md").is_file()
+    assert list((tmp_path / "reports" / "latest").glob("*.png"))
+    result = invoke("export", "-o", "all.json")
+    assert_ok(result)
+    assert len(json.loads((tmp_path / "all.json").read_text())) == 12
+
+
+def test_store_from_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MIBENCH_STORE", str(tmp_path / "env" / "store.sqlite"))
+    result = invoke("run", "smoke", "--estimators", "gaussian", "--tasks", "*1x1*", "--no-progress", "--inline")
+    assert_ok(result)
+    assert (tmp_path / "env" / "store.sqlite").is_file() and not (tmp_path / ".mibench").exists()
+    assert invoke("export", "-o", "x.csv").stdout.startswith("6 rows")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# estimate
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample():
+    x, y = mibench.get_task("gaussian-pairs-1x1-rho0.75").sample(N, seed=1)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def data_files(sample, tmp_path_factory):
+    x, y = sample
+    folder = tmp_path_factory.mktemp("data")
+    table = np.hstack([x, y])
+    files = {
+        "csv": folder / "s.csv",
+        "csv-header": folder / "h.csv",
+        "npz": folder / "s.npz",
+        "npz-table": folder / "t.npz",
+        "npy": folder / "s.npy",
+    }
+    np.savetxt(files["csv"], table, delimiter=",")
+    np.savetxt(files["csv-header"], table, delimiter=",", header="x,y", comments="")
+    np.savez(files["npz"], x=x, y=y)
+    np.savez(files["npz-table"], table=table)
+    np.save(files["npy"], table)
+    return files
+
+
+def _parse(result: Result) -> tuple[float, float]:
+    match = RESULT_LINE.search(result.stdout)
+    assert match, result.stdout
+    return float(match.group(1)), float(match.group(2))
+
+
+@pytest.mark.parametrize("kind", ["csv", "csv-header", "npz", "npz-table", "npy"])
+def test_estimate_gaussian_on_each_format(data_files, sample, kind):
+    path = data_files[kind]
+    result = invoke("estimate", path, "--estimator", "gaussian")
+    assert_ok(result)
+    assert result.stdout.splitlines()[0] == f"gaussian on {path} (n={N}, dim_x=1, dim_y=1):"
+    nats, bits = _parse(result)
+    assert bits == pytest.approx(nats / LN2, abs=2e-6)  # both printed with 6 decimals
+    assert nats == pytest.approx(TRUE_MI, abs=GAUSSIAN_TOL)
+    assert nats == pytest.approx(get_estimator("gaussian").estimate(*sample), abs=1e-6)
+
+
+def test_estimate_json(data_files, sample):
+    result = invoke("estimate", data_files["npz"], "-e", "gaussian", "--json")
+    assert_ok(result)
+    out = json.loads(result.stdout)
+    assert {k: out[k] for k in ("estimator", "n", "dim_x", "dim_y")} == {
+        "estimator": "gaussian",
+        "n": N,
+        "dim_x": 1,
+        "dim_y": 1,
+    }
+    assert isinstance(out["params"], dict)
+    assert out["mi_bits"] == pytest.approx(out["mi_nats"] / LN2, rel=1e-12)
+    assert out["mi_nats"] == pytest.approx(TRUE_MI, abs=GAUSSIAN_TOL)
+
+
+def test_estimate_passes_hyperparameters(data_files, sample):
+    path = data_files["npy"]
+    default = json.loads(invoke("estimate", path, "-e", "ksg", "--json").stdout)
+    k5 = invoke("estimate", path, "-e", "ksg", "-p", "k=5", "--json")
+    assert_ok(k5)
+    k5 = json.loads(k5.stdout)
+    assert k5["params"]["k"] == 5 and default["params"]["k"] != 5
+    assert k5["mi_nats"] == pytest.approx(get_estimator("ksg", k=5).estimate(*sample), rel=1e-9)
+    assert k5["mi_nats"] != default["mi_nats"]
+    long_form = json.loads(invoke("estimate", path, "--estimator", "ksg", "--param", "k=5", "--json").stdout)
+    assert long_form["mi_nats"] == k5["mi_nats"]
+
+
+def test_estimate_column_options(tmp_path, sample):
+    x, y = sample
+    noise = np.random.default_rng(7).standard_normal((N, 1))
+    path = tmp_path / "three.csv"
+    np.savetxt(path, np.hstack([noise, x, y]), delimiter=",", header="noise,a,b", comments="")
+    pair = json.loads(invoke("estimate", path, "-e", "gaussian", "--x-cols", "a", "--y-cols", "b", "--json").stdout)
+    assert pair["mi_nats"] == pytest.approx(get_estimator("gaussian").estimate(x, y), abs=1e-9)
+    by_index = json.loads(
+        invoke("estimate", path, "-e", "gaussian", "--x-cols", "1", "--y-cols", "-1", "--json").stdout
+    )
+    assert by_index["mi_nats"] == pair["mi_nats"]
+    # default: x = first column (independent noise), y = the rest: MI about 0
+    default = json.loads(invoke("estimate", path, "-e", "gaussian", "--json").stdout)
+    assert (default["dim_x"], default["dim_y"]) == (1, 2)
+    assert default["mi_nats"] == pytest.approx(0.0, abs=GAUSSIAN_TOL)
+    only_y = json.loads(invoke("estimate", path, "-e", "gaussian", "--y-cols", "0:2", "--json").stdout)
+    assert (only_y["dim_x"], only_y["dim_y"]) == (1, 2)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# user errors: exit status 2, one "error:" line, no traceback
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_unknown_estimator_suggests_a_close_name(data_files):
+    line = assert_user_error(invoke("estimate", data_files["csv"], "--estimator", "ksgg"), "unknown estimator 'ksgg'")
+    assert re.search(r"Did you mean: [^?]*\bksg\b", line)
+    assert_user_error(
+        invoke(
+            "run", "smoke", "--store", data_files["csv"].parent / "s.sqlite", "--estimators", "ksgg", "--no-progress"
+        ),
+        "unknown estimator 'ksgg'",
+        "ksg",
+    )
+
+
+def test_unknown_suite(tmp_path):
+    line = assert_user_error(invoke("run", "smok", "--store", tmp_path / "s.sqlite"), "unknown suite 'smok'")
+    assert "smoke" in line
+
+
+def test_unknown_task_pattern(tmp_path):
+    result = invoke("run", "smoke", "--store", tmp_path / "s.sqlite", "--tasks", "nothing-*", "--no-progress")
+    assert_user_error(result, "unknown task", "nothing-*")
+
+
+def test_report_and_export_without_a_store(tmp_path):
+    missing = tmp_path / "nope.sqlite"
+    assert_user_error(invoke("report", "--store", missing, "-o", tmp_path / "out"), "no results store", str(missing))
+    assert_user_error(invoke("export", "--store", missing, "-o", tmp_path / "x.csv"), "no results store")
+    assert not missing.exists() and not (tmp_path / "out").exists()
+
+
+def test_report_for_a_suite_not_in_the_store(tmp_path):
+    store = tmp_path / "quick.sqlite"
+    # a few jobs of the quick suite on a task that smoke does not have
+    result = invoke(
+        "run",
+        "quick",
+        "--store",
+        store,
+        "--estimators",
+        "gaussian",
+        "--tasks",
+        "gaussian-pairs-1x1-mi0.5",
+        "--no-progress",
+        "--inline",
+    )
+    assert_ok(result)
+    assert_user_error(
+        invoke("report", "--store", store, "--suite", "smoke", "-o", tmp_path / "r"),
+        "has no results for suite 'smoke'",
+        "mibench run",
+    )
+    assert_user_error(
+        invoke("export", "--store", store, "--suite", "smoke", "-o", tmp_path / "x.csv"),
+        "has no results for suite 'smoke'",
+    )
+    assert_user_error(
+        invoke("report", "--store", store, "--suite", "smok", "-o", tmp_path / "r"), "unknown suite 'smok'"
+    )
+    assert_ok(invoke("report", "--store", store, "--suite", "quick", "-o", tmp_path / "r"))
+
+
+def test_estimate_file_errors(tmp_path):
+    assert_user_error(
+        invoke("estimate", tmp_path / "missing.csv", "-e", "gaussian"), f"no such file: {tmp_path / 'missing.csv'}"
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,oops\n")
+    assert_user_error(invoke("estimate", bad, "-e", "gaussian"), "line 3, column 'b': 'oops' is not a number")
+    other = tmp_path / "data.xlsx"
+    other.write_text("1,2\n")
+    assert_user_error(invoke("estimate", other, "-e", "gaussian"), "unsupported file type '.xlsx'")
+    table = tmp_path / "t.npy"
+    np.save(table, np.zeros((10, 3)))
+    assert_user_error(
+        invoke("estimate", table, "-e", "gaussian", "--x-cols", "0,1", "--y-cols", "1"), "selected for both x and y"
+    )
+    assert_user_error(invoke("estimate", table, "-e", "gaussian", "--x-cols", "5"), "--x-cols: column 5 out of range")
+
+
+def test_estimate_nan_in_data(tmp_path):
+    path = tmp_path / "nan.csv"
+    rows = np.random.default_rng(0).standard_normal((50, 2))
+    rows[10, 1] = np.nan
+    np.savetxt(path, rows, delimiter=",")
+    for estimator in ("ksg", "gaussian"):
+        assert_user_error(invoke("estimate", path, "-e", estimator), "NaN")
+
+
+def test_estimate_too_few_samples(tmp_path):
+    path = tmp_path / "few.csv"
+    path.write_text("1,2\n3,4\n5,7\n")  # n = 3 <= k = 3
+    assert_user_error(invoke("estimate", path, "-e", "ksg"), "too few samples", "n=3")
+    path = tmp_path / "ten.npy"
+    np.save(path, np.random.default_rng(0).standard_normal((10, 2)))
+    assert_user_error(invoke("estimate", path, "-e", "ksg", "-p", "k=10"), "too few samples", "n=10")
+
+
+@pytest.mark.parametrize("param", ["k", "=5", " =5"])
+def test_estimate_bad_param_syntax(data_files, param):
+    assert_user_error(
+        invoke("estimate", data_files["npy"], "-e", "ksg", "-p", param), "--param expects NAME=VALUE", repr(param)
+    )
+
+
+def test_estimate_unknown_hyperparameter(data_files):
+    assert_user_error(invoke("estimate", data_files["npy"], "-e", "ksg", "-p", "kk=3"), "'kk'", "k")
+    assert_user_error(invoke("estimate", data_files["npy"], "-e", "gaussian", "-p", "k=3"), "'k'")
