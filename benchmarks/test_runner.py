@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mibench.runner import ResultsStore, run_suite
-from mibench.runner.store import RESULT_COLUMNS
+from tests.rows import result_row
 
 
 @pytest.mark.parametrize("executor", ["inline", "process"])
@@ -22,33 +22,10 @@ def test_smoke_suite_wall_time(benchmark, tmp_path, executor):
 
 def test_store_record_rate(benchmark, tmp_path):
     store = ResultsStore(tmp_path / "s.sqlite")
-    row = {c: None for c in RESULT_COLUMNS}
-    row.update(
-        task_id="t",
-        task_version="1",
-        family="f",
-        dim_x=1,
-        dim_y=1,
-        estimator="e",
-        params="{}",
-        params_hash="h",
-        n=10,
-        repetition=0,
-        seed=1,
-        estimate=0.5,
-        true_mi=0.4,
-        mi_stderr=0.0,
-        seconds=0.1,
-        status="ok",
-        info="{}",
-        mibench_version="0",
-        finished_at="now",
-        run_id="r",
-    )
     keys = iter(range(10**9))
 
     def record_one():
-        store.record({**row, "key": f"k{next(keys)}"})
+        store.record(result_row(key=f"k{next(keys)}", run_id="r"))
 
     benchmark(record_one)
     store.close()

@@ -13,6 +13,7 @@ from scipy import stats
 
 from mibench import scoring
 from mibench.scoring import SCORE_COLUMNS, sample_efficiency, score
+from tests.rows import result_row
 
 
 def _job(
@@ -31,30 +32,22 @@ def _job(
     peak_memory_mb: float = float("nan"),
 ) -> dict:
     params_json = json.dumps(params or {"k": 3}, sort_keys=True)
-    return {
-        "task_id": task_id,
-        "task_version": "1",
-        "family": "gaussian",
-        "dim_x": 1,
-        "dim_y": 1,
-        "estimator": estimator,
-        "params": params_json,
-        "params_hash": hashlib.sha1(params_json.encode()).hexdigest()[:16],
-        "n": n,
-        "repetition": repetition,
-        "seed": 1000 + repetition,
-        "estimate": estimate if status == "ok" else float("nan"),
-        "true_mi": true_mi,
-        "mi_stderr": mi_stderr,
-        "seconds": seconds,
-        "peak_memory_mb": peak_memory_mb,
-        "status": status,
-        "error": error,
-        "info": "{}",
-        "mibench_version": "0.1.0",
-        "finished_at": "2024-01-01T00:00:00+00:00",
-        "run_id": "run-1",
-    }
+    return result_row(
+        task_id=task_id,
+        estimator=estimator,
+        params=params_json,
+        params_hash=hashlib.sha1(params_json.encode()).hexdigest()[:16],
+        n=n,
+        repetition=repetition,
+        seed=1000 + repetition,
+        estimate=estimate if status == "ok" else float("nan"),
+        true_mi=true_mi,
+        mi_stderr=mi_stderr,
+        seconds=seconds,
+        peak_memory_mb=peak_memory_mb,
+        status=status,
+        error=error,
+    )
 
 
 def _results(jobs: list[dict]) -> pd.DataFrame:

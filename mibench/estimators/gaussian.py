@@ -1,8 +1,10 @@
 """The Gaussian baseline: the MI of a Gaussian with the sample's covariance.
 
-Exact (and the maximum-likelihood estimate) when (X, Y) is jointly Gaussian; a lower bound on the MI of any
-distribution with the same covariance (Gaussians maximise entropy for a given covariance), so it is a useful
-baseline: any serious estimator should beat it on non-Gaussian tasks.
+Exact (and the maximum-likelihood estimate) when (X, Y) is jointly Gaussian. It sees only linear dependence
+(the covariance), so it misses dependence without correlation entirely and is *not* a bound either way for other
+distributions: a binary symmetric channel with flip probability e has I <= log 2, while the Gaussian value
+-1/2 log(1 - (1 - 2e)^2) grows without bound as e -> 0. That makes it the baseline any serious estimator should
+beat on non-Gaussian tasks.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import pytest
 
 from mibench.report import plot_estimate_vs_truth, scores_markdown, write_report
 from mibench.scoring import score
+from tests.rows import result_row
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LN2 = math.log(2.0)
@@ -19,30 +20,23 @@ LN2 = math.log(2.0)
 
 def _job(estimator, params, n, rep, estimate, *, task="gauss-1d", truth=LN2, status="ok", error=None):
     params_json = json.dumps(params, sort_keys=True)
-    return {
-        "task_id": task,
-        "task_version": "1",
-        "family": "gaussian",
-        "dim_x": 1,
-        "dim_y": 1,
-        "estimator": estimator,
-        "params": params_json,
-        "params_hash": f"hash-{estimator}-{params_json}",
-        "n": n,
-        "repetition": rep,
-        "seed": rep,
-        "estimate": estimate if status == "ok" else float("nan"),
-        "true_mi": truth,
-        "mi_stderr": 0.0,
-        "seconds": 0.5 + rep,
-        "peak_memory_mb": float("nan"),
-        "status": status,
-        "error": error,
-        "info": "{}",
-        "mibench_version": "9.9.9-test",
-        "finished_at": "2024-01-01T00:00:00+00:00",
-        "run_id": "run-abc",
-    }
+    return result_row(
+        task_id=task,
+        estimator=estimator,
+        params=params_json,
+        params_hash=f"hash-{estimator}-{params_json}",
+        n=n,
+        repetition=rep,
+        seed=rep,
+        estimate=estimate if status == "ok" else float("nan"),
+        true_mi=truth,
+        seconds=0.5 + rep,
+        peak_memory_mb=float("nan"),
+        status=status,
+        error=error,
+        mibench_version="9.9.9-test",
+        run_id="run-abc",
+    )
 
 
 @pytest.fixture

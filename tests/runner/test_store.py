@@ -8,36 +8,11 @@ import sqlite3
 import pytest
 
 from mibench.runner.store import RESULT_COLUMNS, ResultsStore, StoreError
+from tests.rows import result_row
 
 
 def _row(key="k1", status="ok", estimate=0.5, run_id="r"):
-    row = {c: None for c in RESULT_COLUMNS}
-    row.update(
-        key=key,
-        task_id="t",
-        task_version="1",
-        family="f",
-        dim_x=1,
-        dim_y=1,
-        estimator="e",
-        params="{}",
-        params_hash="h",
-        n=10,
-        repetition=0,
-        seed=1,
-        estimate=estimate,
-        true_mi=0.4,
-        mi_stderr=0.0,
-        seconds=0.1,
-        status=status,
-        info="{}",
-        mibench_version="0",
-        finished_at="now",
-        run_id=run_id,
-    )
-    if status != "ok":
-        row["error"] = "boom"
-    return row
+    return result_row(key=key, status=status, estimate=estimate, run_id=run_id)
 
 
 def test_record_and_read_back(tmp_path):
