@@ -79,6 +79,8 @@ def list_group() -> None:
 @click.option("--min-mi", type=float, help="Only tasks with true MI >= this (nats).")
 @click.option("--max-mi", type=float, help="Only tasks with true MI <= this (nats).")
 @click.option("--pattern", help="Shell-style pattern on the task id, e.g. 'gaussian-pairs-5x5-*'.")
+@click.option("--truth", help="Only tasks whose truth is known this way: closed form, exact, monte carlo, quadrature.")
+@click.option("--bmi", is_flag=True, help="Only bmi's 40 'Beyond Normal' tasks, with their bmi ids.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_tasks_command(as_json: bool, **filters: Any) -> None:
     """Tasks of the catalogue: id, family, dimensions, true MI (nats and bits) and how the truth is known."""
@@ -97,10 +99,12 @@ def list_tasks_command(as_json: bool, **filters: Any) -> None:
             "MI (nats)": f"{t.mi:.6f}",
             "MI (bits)": f"{t.mi_bits:.6f}",
             "truth": t.truth if t.mi_stderr == 0 else f"{t.truth} ± {t.mi_stderr:.1e}",
+            "bmi id": t.params.get("bmi_id", ""),
         }
         for t in tasks
     ]
-    click.echo(_table(rows, ["id", "family", "dims", "MI (nats)", "MI (bits)", "truth"]))
+    columns = ["id", "family", "dims", "MI (nats)", "MI (bits)", "truth"]
+    click.echo(_table(rows, [*columns, "bmi id"] if filters.get("bmi") else columns))
     click.echo(f"\n{len(rows)} task(s). Parametric ids such as gaussian-pairs-3x2-mi1.5 work too.")
 
 
