@@ -48,15 +48,20 @@ def _failures_section(results: pd.DataFrame) -> list[str]:
         return ["No failed jobs."]
     sort_keys = [c for c in (s.TASK_ID, s.ESTIMATOR, s.N, s.SEED) if c in failed.columns]
     failed = failed.sort_values(sort_keys, kind="stable")
-    lines = [f"{len(failed)} of {len(results)} jobs failed (status other than `ok`):", ""]
-    for _, row in failed.head(_MAX_FAILURES_LISTED).iterrows():
-        seed = f", seed {row[s.SEED]}" if s.SEED in failed.columns else ""
-        message = _first_line(row[s.ERROR]) if s.ERROR in failed.columns else "(no message)"
-        lines.append(
-            f"- `{row[s.TASK_ID]}` · `{row[s.ESTIMATOR]}` · n = {row[s.N]}{seed} · **{row[s.STATUS]}**: `{message}`"
-        )
-    if len(failed) > _MAX_FAILURES_LISTED:
-        lines.append(f"- … and {len(failed) - _MAX_FAILURES_LISTED} more (see the results table).")
+    # One line per (task, estimator, status): a systematic failure (an estimator that cannot handle a task) shows
+    # once with its count, sample sizes and the first message, instead of once per seed.
+    groups = failed.groupby([s.TASK_ID, s.ESTIMATOR, s.STATUS], sort=False)
+    lines = [
+        f"{len(failed)} of {len(results)} jobs failed (status other than `ok`), in {groups.ngroups} group(s) of "
+        "task, estimator and status; the first message of each group is shown:",
+        "",
+    ]
+    for (task_id, estimator, status), group in list(groups)[:_MAX_FAILURES_LISTED]:
+        sizes = ", ".join(str(n) for n in sorted(set(group[s.N])))
+        message = _first_line(group[s.ERROR].iloc[0]) if s.ERROR in group.columns else "(no message)"
+        lines.append(f"- `{task_id}` · `{estimator}` · **{status}** × {len(group)} (n = {sizes}): `{message}`")
+    if groups.ngroups > _MAX_FAILURES_LISTED:
+        lines.append(f"- … and {groups.ngroups - _MAX_FAILURES_LISTED} more groups (see the results table).")
     return lines
 
 
@@ -72,8 +77,9 @@ def write_report(
     Files written in ``out_dir`` (created if needed):
 
     * ``report.md``: the title, generation time (UTC), the mibench version(s) recorded in the results, the
-      number of jobs by status, every failed job with the first line of its message (truncated; at most 50
-      listed), the scores table (:func:`mibench.report.tables.scores_markdown`), the sample-efficiency table
+      number of jobs by status, the failed jobs grouped by (task, estimator, status) with their count, sample
+      sizes and the first line of the first message (truncated; at most 50 groups listed), the scores table
+      (:func:`mibench.report.tables.scores_markdown`), the sample-efficiency table
       (default tolerances of :func:`mibench.scoring.sample_efficiency`) and the figure, embedded by relative
       path;
     * ``estimate_vs_truth.png``: :func:`mibench.report.figures.plot_estimate_vs_truth`;

@@ -162,3 +162,16 @@ def test_importing_report_is_cheap():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_failures_are_grouped_by_task_estimator_and_status(tmp_path):
+    jobs = [
+        _job("ksg", {"k": 3}, n, rep, 0.0, status="error", error=f"ValueError: tied {rep}")
+        for n in (100, 300)
+        for rep in range(5)
+    ]
+    jobs.append(_job("ksg", {"k": 3}, 100, 9, 0.5))
+    text = write_report(pd.DataFrame(jobs), tmp_path).read_text(encoding="utf-8")
+    assert "10 of 11 jobs failed" in text and "in 1 group(s)" in text
+    assert "**error** × 10 (n = 100, 300): `ValueError: tied 0`" in text
+    assert "tied 1" not in text

@@ -38,3 +38,30 @@ def test_filters():
 def test_public_api_matches_registry():
     assert [t.id for t in mibench.list_tasks(max_dim=2)] == [t.id for t in list_tasks(max_dim=2)]
     assert mibench.get_task("gaussian-pairs-1x1-rho0.75") is get_task("gaussian-pairs-1x1-rho0.75")
+
+
+def test_composite_ids_rebuild_from_their_parts():
+    spiral = get_task("spiral-normal_cdf-gaussian-pairs-7x7-mi3")
+    assert (spiral.family, spiral.dim_x, spiral.mi) == ("transformed", 7, 3.0)
+    concat = get_task("concat-gaussian-pairs-1x1-mi1+additive-uniform-eps0.1")
+    assert concat.mi == pytest.approx(1.0 + get_task("additive-uniform-eps0.1").mi)
+    assert get_task("student-identity-4x2-nu5").family == "student-t"
+    with pytest.raises(UnknownNameError):
+        get_task("spiral-no-such-base")
+
+
+def test_truth_filter():
+    monte_carlo = list_tasks(truth="monte carlo")
+    assert monte_carlo and all(t.mi_stderr > 0 for t in monte_carlo)
+    with pytest.raises(UnknownNameError, match="truth kind"):
+        list_tasks(truth="guess")
+
+
+def test_catalogue_sweeps_cover_the_issue_ranges():
+    gaussian = list_tasks(family="gaussian-pairs")
+    assert {t.dim_x for t in gaussian} >= {1, 2, 5, 10, 25, 50, 100}
+    assert max(t.mi for t in gaussian) >= 10 and min(t.mi for t in gaussian) == 0
+    nus = {t.params["nu"] for t in list_tasks(family="student-t")}
+    assert min(nus) == 1 and max(nus) == 30
+    sparsity = {t.params["n_pairs"] for t in gaussian if t.dim_x == 50}
+    assert {1, 50} <= sparsity and len(sparsity) >= 3
