@@ -49,6 +49,7 @@ from scipy import special
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
+from mibench.synthetic.validation import check_int, check_positive
 
 FAMILY = "mixture"
 VERSION = "1"
@@ -342,20 +343,6 @@ def _task(
     )
 
 
-def _check_int(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Factories
 # --------------------------------------------------------------------------------------------------------------
@@ -374,7 +361,7 @@ def x_mixture(rho: float, *, n_pairs: int = 1, n_points: int | None = None, seed
         raise ValueError(f"rho must be in the open interval (-1, 1), got {rho!r}")
     if not (math.isfinite(rho) and -1.0 < rho < 1.0):
         raise ValueError(f"rho must be in the open interval (-1, 1), got {rho!r}")
-    n_pairs = _check_int("n_pairs", n_pairs, 1)
+    n_pairs = check_int("n_pairs", n_pairs, 1)
     truth = _lookup(XMixture(abs(float(rho))), n_points, seed)  # +-rho and -+rho: the same law
     pairs_part = "" if n_pairs == 1 else f"-pairs{n_pairs}"
     return _task(
@@ -396,10 +383,10 @@ def shells(
         ValueError: ``dim < 1``; ``n_shells < 2``; a sigma not a finite number > 0; setting not tabulated and no
             ``n_points``.
     """
-    dim = _check_int("dim", dim, 1)
-    n_shells = _check_int("n_shells", n_shells, 2)
-    sigma_x = _check_positive("sigma_x", sigma_x)
-    sigma_y = _check_positive("sigma_y", sigma_y)
+    dim = check_int("dim", dim, 1)
+    n_shells = check_int("n_shells", n_shells, 2)
+    sigma_x = check_positive("sigma_x", sigma_x)
+    sigma_y = check_positive("sigma_y", sigma_y)
     model = ShellsMixture(dim, n_shells, sigma_x, sigma_y)
     return _task(
         model,
@@ -418,8 +405,8 @@ def parabola_mixture(n_components: int, *, sigma: float, n_points: int | None = 
         ValueError: ``n_components < 3`` (with 2 the blobs share one ``y``: no dependence); ``sigma`` not a finite
             number > 0; setting not tabulated and no ``n_points``.
     """
-    n_components = _check_int("n_components", n_components, 3)
-    sigma = _check_positive("sigma", sigma)
+    n_components = check_int("n_components", n_components, 3)
+    sigma = check_positive("sigma", sigma)
     model = ParabolaMixture(n_components, sigma)
     return _task(
         model,
@@ -437,8 +424,8 @@ def scale_mixture(dim: int, *, ratio: float, n_points: int | None = None, seed: 
     Raises:
         ValueError: ``dim < 1``; ``ratio`` not a finite number > 0; setting not tabulated and no ``n_points``.
     """
-    dim = _check_int("dim", dim, 1)
-    ratio = _check_positive("ratio", ratio)
+    dim = check_int("dim", dim, 1)
+    ratio = check_positive("ratio", ratio)
     model = ScaleMixture(dim, ratio)
     return _task(
         model,

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
+from mibench.synthetic.validation import check_int
 
 FAMILY = "multinormal"
 DENSE_FAMILY = "multinormal-dense"
@@ -61,18 +62,6 @@ class MultinormalSampler:
         return np.ascontiguousarray(xy[:, : self.dim_x]), np.ascontiguousarray(xy[:, self.dim_x :])
 
 
-def _check_dim(name: str, value: object, low: int = 1, high: int | None = None) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < low
-        or (high is not None and value > high)
-    ):
-        valid = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-        raise ValueError(f"{name} must be {valid}, got {value!r}")
-    return int(value)
-
-
 def gaussian_mi(covariance: np.ndarray, dim_x: int) -> float:
     """``1/2 log(det S_xx det S_yy / det S)`` in nats, via ``slogdet`` (no validation; clipped at 0)."""
     s = np.asarray(covariance, dtype=float)
@@ -92,7 +81,7 @@ def _validated_covariance(covariance: ArrayLike, dim_x: object) -> tuple[np.ndar
     d = cov.shape[0]
     if not np.all(np.isfinite(cov)):
         raise ValueError("covariance must contain only finite numbers (no NaN or inf)")
-    dx = _check_dim("dim_x", dim_x, 1, d - 1)
+    dx = check_int("dim_x", dim_x, 1, d - 1)
     scale = float(np.max(np.abs(cov)))
     asymmetry = float(np.max(np.abs(cov - cov.T)))
     if asymmetry > 1e-12 * scale:
@@ -216,8 +205,8 @@ def multinormal_dense(dim_x: int, dim_y: int, *, rho: float | None = None, mi: f
     Give exactly one of ``rho`` (in ``(-1/(dim_x + dim_y - 1), 1)``, and within the condition-number guard) or
     ``mi`` (target MI in nats, in ``[0, dense_max_mi(dim_x, dim_y)]``; solved for ``rho >= 0``).
     """
-    dx = _check_dim("dim_x", dim_x)
-    dy = _check_dim("dim_y", dim_y)
+    dx = check_int("dim_x", dim_x)
+    dy = check_int("dim_y", dim_y)
     d = dx + dy
     if (rho is None) == (mi is None):
         raise ValueError("give exactly one of rho (the common correlation) or mi (target MI in nats)")

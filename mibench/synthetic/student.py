@@ -39,6 +39,7 @@ from scipy import special
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
+from mibench.synthetic.validation import check_int
 
 FAMILY = "student-t"
 VERSION = "1"
@@ -90,18 +91,6 @@ def correction(nu: float, dim_x: int, dim_y: int) -> float:
     return entropy_term(dim_x, nu) + entropy_term(dim_y, nu) - entropy_term(dim_x + dim_y, nu)
 
 
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < low
-        or (high is not None and value > high)
-    ):
-        valid = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-        raise ValueError(f"{name} must be {valid}, got {value!r}")
-    return int(value)
-
-
 def _is_real(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
 
@@ -127,8 +116,8 @@ def student_t(
 
     ``nu`` must be in [0.5, 1e4].
     """
-    dx = _check_int("dim_x", dim_x, 1)
-    dy = _check_int("dim_y", dim_y, 1)
+    dx = check_int("dim_x", dim_x, 1)
+    dy = check_int("dim_y", dim_y, 1)
     if not (_is_real(nu) and NU_MIN <= nu <= NU_MAX):
         raise ValueError(f"nu (degrees of freedom) must be a number in [{NU_MIN}, {NU_MAX:g}], got {nu!r}")
     nu = float(nu)
@@ -152,7 +141,7 @@ def student_t(
             description=f"Student-t, identity dispersion, nu={nu:g}",
         )
     k = min(dx, dy) if n_pairs is None else n_pairs
-    k = _check_int(f"n_pairs (for dim_x={dx}, dim_y={dy})", k, 1, min(dx, dy))
+    k = check_int(f"n_pairs (for dim_x={dx}, dim_y={dy})", k, 1, min(dx, dy))
     ((kind, value),) = given.items()
     if kind == "rho":
         if not (_is_real(value) and -1.0 < value < 1.0):
