@@ -71,6 +71,9 @@ class EstimatorTags:
         max_dim: the largest ``dim_x + dim_y`` the method is meant for (``None``: no stated limit); the runner
             still runs larger tasks when asked, and reports mark them as outside the estimator's range.
         min_samples: the smallest ``n`` the method accepts at its default hyperparameters.
+        expected_failures: ``(check name, reason)`` pairs: conformance checks of :mod:`mibench.testing` this
+            estimator is known to fail, with the reason (e.g. binning is not invariant to permuting columns).
+            The kit reports them as expected failures, never silently skips them.
     """
 
     accepts_discrete: bool = False
@@ -78,6 +81,7 @@ class EstimatorTags:
     stochastic: bool = False
     max_dim: int | None = None
     min_samples: int = 2
+    expected_failures: tuple[tuple[str, str], ...] = ()
 
 
 @runtime_checkable
