@@ -34,6 +34,18 @@ def limit_threads(threads: int) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
+def _cap_torch_threads() -> None:
+    """Apply this worker's thread cap to torch before an estimator that needs torch runs (torch is imported
+    lazily, so the cap set when the worker started could not reach it)."""
+    threads = os.environ.get("MIBENCH_WORKER_THREADS")
+    if threads is None:
+        return
+    import torch
+
+    if torch.get_num_threads() != int(threads):
+        torch.set_num_threads(int(threads))
+
+
 def build_estimator(name: str, params: dict[str, Any], seed: int) -> Any:
     """Instantiate a registered estimator; a stochastic one without an explicit ``seed`` gets one derived from
     the job's seed (so reruns reproduce it)."""
@@ -77,6 +89,8 @@ def execute_job(job: dict[str, Any]) -> dict[str, Any]:
         if task.version != job["task_version"]:
             raise RuntimeError(f"task {task.id} is at version {task.version}, the job asked for {job['task_version']}")
         estimator = build_estimator(job["estimator"], json.loads(job["params"]), job["seed"])
+        if getattr(getattr(estimator, "tags", None), "requires_torch", False):
+            _cap_torch_threads()
         x, y = task.sample(job["n"], job["seed"])
         with PeakMemory() as memory:
             start = time.perf_counter()

@@ -108,3 +108,19 @@ SLOW_SUITE = Suite(
     repetitions=8,
     timeout=30.0,
 )
+
+
+class ReportsTorchThreads(BaseEstimator):
+    """Needs torch; reports the number of torch threads it was given (the runner caps it per worker)."""
+
+    tags = EstimatorTags(requires_torch=True)
+
+    def __init__(self):
+        pass
+
+    def estimate_with_info(self, x, y):
+        import torch
+
+        from mibench.interface import Estimate
+
+        return Estimate(0.0, {"torch_threads": torch.get_num_threads()})

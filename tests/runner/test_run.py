@@ -123,3 +123,19 @@ def test_unknown_suite_and_task_fail_before_anything_runs(tmp_path):
     with pytest.raises(ValueError, match="unknown task"):
         expand(bad)
     assert not (tmp_path / "s.sqlite").exists() or ResultsStore(tmp_path / "s.sqlite").count() == 0
+
+
+def test_torch_estimators_get_the_per_worker_thread_cap(tmp_path):
+    from mibench.runner.executors import available_cores
+
+    suite = Suite(
+        name="test-torch-threads",
+        tasks=("gaussian-pairs-1x1-rho0.75",),
+        estimators=(spec("ReportsTorchThreads"),),
+        sample_sizes=(50,),
+        repetitions=2,
+    )
+    frame = mibench.run(suite, store=tmp_path / "s.sqlite", jobs=2)
+    assert (frame["status"] == "ok").all()
+    expected = max(1, available_cores() // 2)
+    assert [json.loads(info)["torch_threads"] for info in frame["info"]] == [expected, expected]
