@@ -72,7 +72,7 @@ class EstimatorTags:
             still runs larger tasks when asked, and reports mark them as outside the estimator's range.
         min_samples: the smallest ``n`` the method accepts at its default hyperparameters.
         expected_failures: ``(check name, reason)`` pairs: conformance checks of :mod:`mibench.testing` this
-            estimator is known to fail, with the reason (e.g. binning is not invariant to permuting columns).
+            estimator is known to fail, with the reason (e.g. binning is biased upward on independent 2+2-dim data).
             The kit reports them as expected failures, never silently skips them.
     """
 

@@ -47,8 +47,11 @@ ENTRY_POINT_GROUP = "mibench.estimators"
 
 #: Built-in estimators: name -> ``"module:Class"`` (imported only when the class is requested).
 BUILTIN_ESTIMATORS: dict[str, str] = {
+    "binning": "mibench.estimators.binning:Binning",
     "gaussian": "mibench.estimators.gaussian:GaussianMI",
+    "kl": "mibench.estimators.kl:KLMutualInformation",
     "ksg": "mibench.estimators.ksg:KSG",
+    "wkl": "mibench.estimators.kl:WeightedKL",
 }
 
 BUILTIN_SOURCE = "built-in"

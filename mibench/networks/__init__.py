@@ -1,0 +1,55 @@
+"""Exact ground truth from networks: finite data sets, quantized training, exact information, network tasks.
+
+With ``X`` uniform on a finite data set and ``T`` a layer of a *quantized* network (a deterministic function of
+``X`` with finitely many values), ``I(X; T) = H(T)`` and ``I(T; Y) = H(T) - sum_y p(y) H(T | Y = y)`` are finite
+sums: exact truths (Lorenzen, Igel & Nielsen, "Information Bottleneck: Exact Analysis of (Quantized) Neural
+Networks", ICLR 2022). One module per job:
+
+* :mod:`~mibench.networks.datasets` -- the 12-bit set, scikit-learn digits, a user's file; stratified splits.
+* :mod:`~mibench.networks.quantization` -- fake quantization with straight-through gradients, range trackers.
+* :mod:`~mibench.networks.model` -- the quantization-aware fully connected network.
+* :mod:`~mibench.networks.training` -- training with logged epochs; the :class:`TrainingRecord` (.npz).
+* :mod:`~mibench.networks.exact` -- exact ``I(X; T)`` and ``I(T; Y)`` from a layer's integer codes.
+* :mod:`~mibench.networks.tasks` -- :class:`~mibench.interface.Task` objects from a training record.
+
+Importing this package is cheap: torch is imported only inside the functions that need it. The names below are
+re-exported lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Dataset": "datasets",
+    "digits": "datasets",
+    "get_dataset": "datasets",
+    "load_dataset": "datasets",
+    "stratified_split": "datasets",
+    "twelve_bit": "datasets",
+    "NetworkSpec": "model",
+    "QuantizedMLP": "model",
+    "TrainingRecord": "training",
+    "log_epochs": "training",
+    "train": "training",
+    "layer_information": "exact",
+    "information_plane": "exact",
+    "network_task": "tasks",
+    "network_tasks": "tasks",
+    "parse_task_id": "tasks",
+    "task_from_id": "tasks",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,122 @@
+"""Network tasks: ids, exact truths, what the sampler returns under each representation, uniform row sampling."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from mibench.interface import Task, canonical_json
+from mibench.networks.exact import layer_information
+from mibench.networks.model import NetworkSpec
+from mibench.networks.tasks import RowSampler, network_task, network_tasks, parse_task_id, task_from_id
+from mibench.networks.training import train
+
+
+@pytest.fixture(scope="module")
+def record(twelve):
+    return train(twelve, NetworkSpec(activation="tanh"), epochs=2, seed=0, log_at=[0, 2])
+
+
+def _plug_in_mi(a: np.ndarray, b: np.ndarray) -> float:
+    """Plug-in MI (nats) of a discrete joint sample, rows as symbols."""
+    _, ia = np.unique(a, axis=0, return_inverse=True)
+    _, ib = np.unique(b, axis=0, return_inverse=True)
+    ia, ib = ia.reshape(-1), ib.reshape(-1)
+    joint = np.zeros((ia.max() + 1, ib.max() + 1))
+    np.add.at(joint, (ia, ib), 1.0)
+    joint /= joint.sum()
+    pa, pb = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
+    nz = joint > 0
+    return float(np.sum(joint[nz] * np.log(joint[nz] / (pa @ pb)[nz])))
+
+
+def test_all_tasks_have_unique_readable_ids_and_exact_truths(record):
+    tasks = network_tasks(record)
+    assert len(tasks) == 2 * 6 * 2
+    assert len({t.id for t in tasks}) == len(tasks)
+    task = network_task(record, 6, 2, "xt")
+    assert task.id == "net-12bit-tanh-s0-e2-l6-xt"
+    assert isinstance(task, Task) and task.family == "network" and task.truth == "exact" and task.mi_stderr == 0
+    assert task.version == f"1-{record.digest}"
+    info = layer_information(record.layer_codes(6, 2), record.y)
+    assert task.mi == info.i_xt and network_task(record, 6, 2, "ty").mi == info.i_ty
+    canonical_json(task.params)  # JSON-able
+    assert task.params["record"] == record.identity() and task.params["layer"] == 6
+    first = network_task(record, 1, 0, "ty")
+    assert first.mi_bits == pytest.approx(0.999157, abs=1e-6)  # tanh T1 is injective at initialisation
+    assert network_task(record, 1, 0, "xt", representation="codes").id.endswith("-e0-l1-xt-codes")
+
+
+def test_representations_and_discrete_flags(record, twelve):
+    values_xt = network_task(record, 3, 2, "xt")
+    x, t = values_xt.sample(50, seed=1)
+    assert x.dtype == np.float64 and t.dtype == np.float64 and not values_xt.discrete
+    assert (values_xt.dim_x, values_xt.dim_y) == (12, 5)
+    codes_xt = network_task(record, 3, 2, "xt", representation="codes")
+    xc, tc = codes_xt.sample(50, seed=1)
+    assert xc.dtype == np.int64 and tc.dtype == np.int64 and codes_xt.discrete
+    np.testing.assert_array_equal(xc, x)  # same rows for the same seed
+    np.testing.assert_array_equal(record.layer_grid(3, 2)[tc], t)  # codes index the layer's grid
+    values_ty = network_task(record, 3, 2, "ty")
+    tv, y = values_ty.sample(50, seed=1)
+    assert tv.dtype == np.float64 and y.dtype == np.int64 and y.shape == (50, 1) and not values_ty.discrete
+    assert network_task(record, 3, 2, "ty", representation="codes").discrete
+    with pytest.raises(ValueError, match="pair"):
+        network_task(record, 3, 2, "xy")
+    with pytest.raises(ValueError, match="representation"):
+        network_task(record, 3, 2, "xt", representation="bits")
+    with pytest.raises(ValueError, match="not logged"):
+        network_task(record, 3, 1, "xt")
+
+
+def test_samples_are_rows_of_the_data_set_drawn_uniformly(record, twelve):
+    task = network_task(record, 6, 2, "xt", representation="codes")
+    x, t = task.sample(20000, seed=5)
+    index = x @ (2 ** np.arange(11, -1, -1))  # the row each sample came from
+    np.testing.assert_array_equal(t, record.layer_codes(6, 2)[index].astype(np.int64))
+    counts = np.bincount(index, minlength=4096)
+    assert counts.min() >= 0 and abs(counts.mean() - 20000 / 4096) < 1e-12
+    assert np.std(counts) == pytest.approx(math.sqrt(20000 / 4096), rel=0.1)  # multinomial spread
+    a = task.sample(100, seed=5)[0]
+    c = task.sample(100, seed=6)[0]
+    assert np.array_equal(a, task.sample(100, seed=5)[0]) and not np.array_equal(a, c)
+
+
+def test_plug_in_on_a_large_sample_approaches_the_truth(record):
+    task = network_task(record, 6, 2, "ty", representation="codes")
+    t, y = task.sample(200_000, seed=0)
+    assert _plug_in_mi(t, y) == pytest.approx(task.mi, abs=5e-3)
+    task = network_task(record, 6, 2, "xt", representation="codes")
+    t = task.sample(200_000, seed=0)[1]
+    assert _plug_in_mi(t, t) == pytest.approx(task.mi, abs=0.02)  # H(T) of the sampled layer
+
+
+def test_tasks_pickle_for_worker_processes(record):
+    task = network_task(record, 2, 2, "ty")
+    clone = pickle.loads(pickle.dumps(task))
+    assert clone == task and isinstance(clone.sampler, RowSampler)
+    np.testing.assert_array_equal(clone.sample(10, 3)[0], task.sample(10, 3)[0])
+
+
+def test_ids_parse_and_rebuild_from_a_record(record):
+    for task in network_tasks(record, layers=[1, 6]) + network_tasks(record, epochs=[2], representation="codes"):
+        parts = parse_task_id(task.id)
+        assert parts is not None and parts["record"] == record.name
+        rebuilt = task_from_id(record, task.id)
+        assert rebuilt == task and rebuilt.version == task.version
+    assert parse_task_id("gaussian-pairs-1x1-rho0.5") is None
+    assert task_from_id(record, "net-12bit-relu-s0-e2-l1-xt") is None  # another record
+    assert task_from_id(record, "net-12bit-tanh-s0-e1-l1-xt") is None  # epoch not logged
+    assert task_from_id(record, "net-12bit-tanh-s0-e2-l9-xt") is None  # no such layer
+    assert parse_task_id("net-toy-relu-w3-b4-s1-e10-l2-ty-codes") == {
+        "record": "net-toy-relu-w3-b4-s1",
+        "epoch": 10,
+        "layer": 2,
+        "pair": "ty",
+        "representation": "codes",
+    }
