@@ -49,6 +49,9 @@ ENTRY_POINT_GROUP = "mibench.estimators"
 BUILTIN_ESTIMATORS: dict[str, str] = {
     "binning": "mibench.estimators.binning:Binning",
     "gaussian": "mibench.estimators.gaussian:GaussianMI",
+    "kde": "mibench.estimators.kde:KDE",
+    "kde-lower": "mibench.estimators.kde:KolchinskyTraceyLower",
+    "kde-upper": "mibench.estimators.kde:KolchinskyTraceyUpper",
     "kl": "mibench.estimators.kl:KLMutualInformation",
     "ksg": "mibench.estimators.ksg:KSG",
     "wkl": "mibench.estimators.kl:WeightedKL",
