@@ -75,4 +75,6 @@ def _iter_jobs(suite: Suite, versions: Mapping[str, str]) -> Iterator[Job]:
         for task_id in suite.tasks:
             for repetition in range(suite.repetitions):
                 for spec in suite.estimators:
+                    if not spec.runs_on(task_id, n):
+                        continue
                     yield make_job(task_id, versions[task_id], spec.name, spec.params, n, repetition)

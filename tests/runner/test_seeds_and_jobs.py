@@ -37,3 +37,23 @@ def test_expand_smoke_is_the_full_grid_with_shared_samples():
         by_sample.setdefault((job.task_id, job.n, job.repetition), set()).add(job.seed)
     assert all(len(seeds) == 1 for seeds in by_sample.values())
     assert expand(suite) == jobs  # deterministic order
+
+
+def test_estimator_limits_restrict_the_grid():
+    from mibench.suites import EstimatorSpec, Suite
+
+    suite = Suite(
+        name="limited",
+        tasks=("gaussian-pairs-1x1-rho0.75", "gaussian-pairs-2x2-mi1"),
+        estimators=(
+            EstimatorSpec("ksg"),
+            EstimatorSpec("kde", max_n=300),
+            EstimatorSpec("gaussian", tasks=("*-2x2-*",)),
+        ),
+        sample_sizes=(100, 300, 1000),
+        repetitions=2,
+    )
+    jobs = expand(suite)
+    assert len(jobs) == suite.n_jobs == (2 * 3 + 2 * 2 + 1 * 3) * 2
+    assert max(job.n for job in jobs if job.estimator == "kde") == 300
+    assert {job.task_id for job in jobs if job.estimator == "gaussian"} == {"gaussian-pairs-2x2-mi1"}
