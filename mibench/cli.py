@@ -5,6 +5,7 @@
     mibench report                             Markdown report + figure from the store (default under reports/)
     mibench export -o FILE                     the store's rows as CSV or JSON
     mibench estimate FILE --estimator NAME     MI of your own data (.npz, .npy, .csv), in nats and bits
+    mibench ib run|report                      the information-plane study on quantized networks (exact MI)
 
 User mistakes (unknown names, bad files, bad input) print one line ``error: ...`` and exit with status 2; they
 never print a traceback. ``mibench list`` does not import torch.
@@ -327,6 +328,10 @@ def estimate_command(
     click.echo(f"{estimator} on {file} (n={len(x)}, dim_x={x.shape[1]}, dim_y={y.shape[1]}):")
     click.echo(f"I(X;Y) = {value:.6f} nats = {value / LN2:.6f} bits")
 
+
+from mibench.ib_cli import ib  # noqa: E402  (the group module is cheap: torch loads only when a study runs)
+
+main.add_command(ib)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
