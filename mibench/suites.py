@@ -154,8 +154,24 @@ CLASSICAL = (
 )
 
 
+#: Neural variants are ~0.5 s a job on one thread, so suites run them on a slice: these tasks in ``quick``.
+QUICK_NEURAL_TASKS = (
+    "gaussian-pairs-1x1-rho0.75",
+    "gaussian-pairs-5x5-mi1",
+    "multinormal-dense-5x5-rho0.5",
+    "gaussian-pairs-20x20-mi4",
+    "mixture-x-rho0.9",
+    "spiral-gaussian-pairs-5x5-k2-rho0.8",
+)
+#: Shorter training for the suites (the helper's measurement: nearly the defaults' values at a fraction of the cost).
+QUICK_NEURAL_PARAMS = {"max_steps": 400, "patience": 4}
+STANDARD_NEURAL_PARAMS = {"max_steps": 1000, "patience": 5}
+
+
 def _builtin_suites() -> dict[str, Suite]:
     from mibench.synthetic import list_tasks
+
+    bmi_ids = tuple(task.id for task in list_tasks(bmi=True))
 
     smoke = Suite(
         name="smoke",
@@ -176,16 +192,23 @@ def _builtin_suites() -> dict[str, Suite]:
             "gaussian-pairs-1x5-mi1",
             *QUICK_EXTRA_TASKS,
         ),
-        estimators=CLASSICAL,
+        estimators=(
+            *CLASSICAL,
+            EstimatorSpec("infonce", QUICK_NEURAL_PARAMS, max_n=3000, tasks=QUICK_NEURAL_TASKS),
+        ),
         sample_sizes=(300, 1000, 3000, 10000),
         repetitions=5,
         timeout=300.0,
-        description="The first benchmark to run: a slice of every family, dims 1-20, n 300-10 000, 5 seeds; ~1 min.",
+        description="The first benchmark to run: a slice of every family, dims 1-20, n 300-10 000, 5 seeds; ~2 min.",
     )
     bmi = Suite(
         name="bmi",
-        tasks=tuple(task.id for task in list_tasks(bmi=True)),
-        estimators=(*CLASSICAL, EstimatorSpec("wkl")),
+        tasks=bmi_ids,
+        estimators=(
+            *CLASSICAL,
+            EstimatorSpec("wkl"),
+            *(EstimatorSpec(name, STANDARD_NEURAL_PARAMS) for name in ("mine", "infonce", "nwj", "smile", "dv")),
+        ),
         sample_sizes=(5000,),
         repetitions=10,
         timeout=600.0,
@@ -194,7 +217,11 @@ def _builtin_suites() -> dict[str, Suite]:
     standard = Suite(
         name="standard",
         tasks=tuple(task.id for task in list_tasks()),
-        estimators=(*CLASSICAL, EstimatorSpec("wkl")),
+        estimators=(
+            *CLASSICAL,
+            EstimatorSpec("wkl"),
+            *(EstimatorSpec(name, STANDARD_NEURAL_PARAMS, tasks=bmi_ids) for name in ("mine", "infonce")),
+        ),
         sample_sizes=(100, 300, 1000, 3000, 10000),
         repetitions=5,
         timeout=900.0,
