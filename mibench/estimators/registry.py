@@ -48,11 +48,11 @@ ENTRY_POINT_GROUP = "mibench.estimators"
 #: Built-in estimators: name -> ``"module:Class"`` (imported only when the class is requested).
 BUILTIN_ESTIMATORS: dict[str, str] = {
     "binning": "mibench.estimators.binning:Binning",
-    "dv": "mibench.estimators.neural:DV",
-    "infonce": "mibench.estimators.neural:InfoNCE",
-    "mine": "mibench.estimators.neural:MINE",
-    "nwj": "mibench.estimators.neural:NWJ",
-    "smile": "mibench.estimators.neural:SMILE",
+    "dv": "mibench.estimators.neural.estimators:DV",
+    "infonce": "mibench.estimators.neural.estimators:InfoNCE",
+    "mine": "mibench.estimators.neural.estimators:MINE",
+    "nwj": "mibench.estimators.neural.estimators:NWJ",
+    "smile": "mibench.estimators.neural.estimators:SMILE",
     "gaussian": "mibench.estimators.gaussian:GaussianMI",
     "kde": "mibench.estimators.kde:KDE",
     "kde-lower": "mibench.estimators.kde:KolchinskyTraceyLower",
