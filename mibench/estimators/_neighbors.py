@@ -2,29 +2,52 @@
 
 All distances are max-norm (Chebyshev): ``d(a, b) = max_c |a_c - b_c|``, computed exactly as
 ``abs(a_c - b_c)`` in float64 so that every code path (trees, sorted arrays, brute force) agrees bit for bit
-with a naive reference. "Strictly within eps" means ``d < eps`` (Kraskov et al. 2004, algorithm 1).
+with a naive reference. Counts come in two flavours: *strict* (``d < eps``, KSG algorithm 1) and *non-strict*
+(``d <= eps``, KSG algorithm 2); both exclude the point itself.
 
-Which primitive is fastest (measured for mibench, see REFERENCES.md "KSG as everybody computes it"):
+Which primitive is fastest (measured for mibench; see REFERENCES.md "KSG as everybody computes it" and
+reports/ksg_speed.md, which ``benchmarks/ksg_grid.py`` regenerates):
 
-* joint k-th neighbour distance: scipy ``cKDTree.query(p=inf, workers=-1)`` in low dimension;
-* marginal counts: ``np.sort`` + ``np.searchsorted`` for 1-D marginals, scikit-learn
-  ``KDTree.query_radius(count_only=True)`` otherwise (it counts whole nodes inside the radius);
-* from about 20 joint dimensions on, trees prune nothing and blocked brute-force distances win.
+* joint k-th neighbour distance: scipy ``cKDTree.query(p=inf, workers=...)`` with the queries issued **in the
+  tree's own point order** (``tree.indices``): consecutive queries then walk the same nodes, which halves the
+  CPU time at n = 100 000 against querying in sample order (identical results; the answers are scattered back);
+* marginal counts: ``np.sort`` + ``np.searchsorted`` for 1-D marginals; scikit-learn
+  ``KDTree.query_radius(count_only=True)`` otherwise (it counts whole nodes inside the radius; 2-3x less CPU
+  than ``cKDTree.query_ball_point(return_length=True)``), again in tree order, split over threads (it releases
+  the GIL);
+* blocked brute-force distances (``cdist``, threads over blocks) where trees prune too little: high dimension,
+  or samples so small that building and walking trees costs more than n^2 distances
+  (:func:`choose_search`, fitted on the grid of reports/ksg_speed.md).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from sklearn.neighbors import KDTree
 
-#: Joint dimension from which the blocked brute-force search replaces the trees.
+#: Joint dimension from which the blocked brute-force search replaces the trees (at any n).
 BRUTE_FORCE_MIN_DIM = 20
 
-#: Bytes of distance matrix held at once by the brute-force search (per block of query rows).
+#: Below this many samples the brute-force search is used from :data:`BRUTE_FORCE_SMALL_MIN_DIM` joint dimensions
+#: on (building and walking the trees costs more than n^2 distances there).
+BRUTE_FORCE_MAX_N = 2_000
+
+#: The joint dimension from which small samples (``n <`` :data:`BRUTE_FORCE_MAX_N`) use brute force.
+BRUTE_FORCE_SMALL_MIN_DIM = 8
+
+#: Below this many samples the tree searches run on one thread (starting threads costs more than it saves:
+#: 3.9 ms vs 0.8 ms for cKDTree's joint query at n = 1 000; no gain measured at 10 000).
+PARALLEL_MIN_N = 20_000
+
+#: Bytes of distance matrices held at once by the brute-force search (all threads together).
 _BRUTE_FORCE_BLOCK_BYTES = 64 * 2**20
 
 
@@ -37,6 +60,67 @@ def query_workers() -> int:
         return -1
 
 
+def thread_count() -> int:
+    """How many threads mibench's own thread pools use: :func:`query_workers`, with -1 meaning the usable
+    cores."""
+    workers = query_workers()
+    if workers > 0:
+        return workers
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _threads_for(n: int) -> int:
+    """Threads for a search over n points: :func:`thread_count`, or 1 below :data:`PARALLEL_MIN_N`."""
+    return thread_count() if n >= PARALLEL_MIN_N else 1
+
+
+def _run_parallel(tasks: list[Callable[[], Any]], threads: int) -> list[Any]:
+    """Run callables that release the GIL on up to ``threads`` threads; results in order."""
+    threads = min(threads, len(tasks))
+    if threads <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda task: task(), tasks))
+
+
+def choose_search(n: int, joint_dim: int) -> str:
+    """``"tree"`` or ``"brute"``: the faster neighbour search for KSG on ``n`` points in ``joint_dim``
+    dimensions.
+
+    Brute force costs O(n^2 d) with a small constant; the trees cost about O(n log n) with a constant that grows
+    quickly with the dimension. Measured (reports/ksg_speed.md; medians of interleaved runs on 2 shared cores):
+    brute force wins at every n from :data:`BRUTE_FORCE_MIN_DIM` joint dimensions on (n = 1 000 to 100 000 in
+    20+20), and for small samples from :data:`BRUTE_FORCE_SMALL_MIN_DIM` on (5+5: brute 7 ms vs tree 16 ms at
+    n = 1 000, even at n = 2 000, tree ahead from 3 000 on; 3+3 and 1+1: the tree wins already at n = 1 000).
+    """
+    if joint_dim >= BRUTE_FORCE_MIN_DIM:
+        return "brute"
+    if joint_dim >= BRUTE_FORCE_SMALL_MIN_DIM and n < BRUTE_FORCE_MAX_N:
+        return "brute"
+    return "tree"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Joint k-nearest neighbours (trees)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _query_in_tree_order(tree: cKDTree, points: np.ndarray, k: int | list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query(points, k, p=inf)`` with the queries issued in the tree's point order, results in the
+    original order (the same numbers as a plain query, about twice as fast at n = 100 000)."""
+    order = tree.indices
+    workers = query_workers() if points.shape[0] >= PARALLEL_MIN_N else 1
+    dist_o, idx_o = tree.query(points[order], k=k, p=np.inf, workers=workers)
+    dist = np.empty_like(dist_o)
+    idx = np.empty_like(idx_o)
+    dist[order] = dist_o
+    idx[order] = idx_o
+    return dist, idx
+
+
 def kth_neighbour_distance_tree(points: np.ndarray, k: int) -> np.ndarray:
     """Max-norm distance from each point to its k-th nearest other point (cKDTree).
 
@@ -44,48 +128,98 @@ def kth_neighbour_distance_tree(points: np.ndarray, k: int) -> np.ndarray:
     is the k-th neighbour's even when duplicate points make the tree return another copy before the point
     itself.
     """
-    tree = cKDTree(points)
-    dist, _ = tree.query(points, k=[k + 1], p=np.inf, workers=query_workers())
+    dist, _ = _query_in_tree_order(cKDTree(points), points, [k + 1])
     return np.ascontiguousarray(dist[:, 0])
 
 
-def count_within_sorted_1d(values: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    """For each i, the number of j != i with ``|values[j] - values[i]| < eps[i]`` (1-D, O(n log n)).
+def _extent(values: np.ndarray, rows: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """``max_m max_c |values[neighbours[r, m], c] - values[rows[r], c]|`` for each r (exact float64)."""
+    centre = values[rows]
+    out = np.zeros(rows.shape[0])
+    for m in range(neighbours.shape[1]):
+        np.maximum(out, np.abs(values[neighbours[:, m]] - centre).max(axis=1), out=out)
+    return out
 
-    ``values`` is 1-D, ``eps`` positive. A binary search for ``values[i] +- eps[i]`` can be off by one where a
-    point lies exactly at distance eps (which the k-th neighbour always does in one marginal), because
-    ``fl(v_i + eps)`` rounds differently from ``fl(v_j - v_i)``. The search result is therefore corrected
-    with the exact predicate: ``fl(s - v_i) < eps`` is monotone in ``s``, so the points within eps form a
-    contiguous run ``[lo, hi)`` of the sorted array, and each correction step jumps over a whole run of
-    equal values.
+
+def ksg2_extents_tree(x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(eps, eps_x, eps_y)`` for KSG algorithm 2 by cKDTree.
+
+    ``eps[i]`` is the joint max-norm distance to the k-th nearest other point; ``eps_x[i]`` (``eps_y[i]``) the
+    largest x (y) distance from point i to the points of its joint neighbour set: the points at joint distance
+    ``<= eps[i]``. That set is the k nearest neighbours (plus i itself, which adds nothing to a maximum) unless
+    several points tie at distance ``eps[i]``; then it holds all of them, so the result does not depend on the
+    order of the sample (see :class:`mibench.estimators.ksg.KSG2`). ``eps_x`` and ``eps_y`` are meaningful
+    only where ``eps > 0``; the caller rejects samples with ``eps == 0``.
     """
+    n = x.shape[0]
+    xy = np.hstack([x, y])
+    tree = cKDTree(xy)
+    width = min(n, k + 2)  # one more than needed, to see whether the (k+1)-th neighbour ties with the k-th
+    dist, idx = _query_in_tree_order(tree, xy, width)
+    eps = np.ascontiguousarray(dist[:, k])
+    rows = np.arange(n)
+    eps_x = _extent(x, rows, idx[:, : k + 1])
+    eps_y = _extent(y, rows, idx[:, : k + 1])
+    if width > k + 1:
+        tied = np.flatnonzero((dist[:, k + 1] == eps) & (eps > 0))
+        while tied.size:
+            # widen the query for the tied rows until the farthest neighbour returned lies beyond eps
+            width = min(n, 2 * width)
+            workers = query_workers() if tied.size >= PARALLEL_MIN_N else 1
+            dist_t, idx_t = tree.query(xy[tied], k=width, p=np.inf, workers=workers)
+            inside = dist_t <= eps[tied, None]
+            idx_in = np.where(inside, idx_t, tied[:, None])  # points outside the set replaced by i itself
+            done = ~inside[:, -1] | (width == n)
+            eps_x[tied[done]] = _extent(x, tied[done], idx_in[done])
+            eps_y[tied[done]] = _extent(y, tied[done], idx_in[done])
+            tied = tied[~done]
+    return eps, eps_x, eps_y
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Marginal counts
+# --------------------------------------------------------------------------------------------------------------
+
+
+def count_within_sorted_1d(values: np.ndarray, eps: np.ndarray, strict: bool = True) -> np.ndarray:
+    """For each i, the number of j != i with ``|values[j] - values[i]| < eps[i]`` (``<=`` when not
+    ``strict``), 1-D, O(n log n).
+
+    ``values`` is 1-D, ``eps`` non-negative (positive when ``strict``). A binary search for
+    ``values[i] +- eps[i]`` can be off by one where a point lies exactly at distance eps (which the k-th
+    neighbour always does in one marginal), because ``fl(v_i + eps)`` rounds differently from
+    ``fl(v_j - v_i)``. The search result is therefore corrected with the exact predicate: ``fl(s - v_i) < eps``
+    is monotone in ``s``, so the points within eps form a contiguous run ``[lo, hi)`` of the sorted array, and
+    each correction step jumps over a whole run of equal values.
+    """
+    within = np.less if strict else np.less_equal
     s = np.sort(values)
     n = s.shape[0]
     last = n - 1
 
-    # hi: the number of sorted values s_j with s_j - v < eps (a prefix).
-    hi = np.searchsorted(s, values + eps, side="left")
-    # lo: the number of sorted values with NOT (v - s_j < eps) (a prefix; the rest is a suffix).
-    lo = np.searchsorted(s, values - eps, side="right")
+    # hi: the number of sorted values s_j with within(s_j - v, eps) (a prefix).
+    hi = np.searchsorted(s, values + eps, side="left" if strict else "right")
+    # lo: the number of sorted values with NOT within(v - s_j, eps) (a prefix; the rest is a suffix).
+    lo = np.searchsorted(s, values - eps, side="right" if strict else "left")
     for _ in range(100):
         changed = False
         prev = np.clip(hi - 1, 0, last)
-        too_far = (hi > 0) & ~(s[prev] - values < eps)
+        too_far = (hi > 0) & ~within(s[prev] - values, eps)
         if too_far.any():
             hi[too_far] = np.searchsorted(s, s[prev[too_far]], side="left")
             changed = True
         cur = np.clip(hi, 0, last)
-        too_short = (hi < n) & (s[cur] - values < eps)
+        too_short = (hi < n) & within(s[cur] - values, eps)
         if too_short.any():
             hi[too_short] = np.searchsorted(s, s[cur[too_short]], side="right")
             changed = True
         cur = np.clip(lo, 0, last)
-        too_low = (lo < n) & ~(values - s[cur] < eps)
+        too_low = (lo < n) & ~within(values - s[cur], eps)
         if too_low.any():
             lo[too_low] = np.searchsorted(s, s[cur[too_low]], side="right")
             changed = True
         prev = np.clip(lo - 1, 0, last)
-        too_high = (lo > 0) & (values - s[prev] < eps)
+        too_high = (lo > 0) & within(values - s[prev], eps)
         if too_high.any():
             lo[too_high] = np.searchsorted(s, s[prev[too_high]], side="left")
             changed = True
@@ -96,49 +230,112 @@ def count_within_sorted_1d(values: np.ndarray, eps: np.ndarray) -> np.ndarray:
     return (hi - lo - 1).astype(np.int64)
 
 
-def count_within_tree(points: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    """For each i, the number of j != i with max-norm ``d(points[j], points[i]) < eps[i]`` (KD-tree).
-
-    scikit-learn counts ``d <= r``; with ``r = nextafter(eps, 0)`` (the largest double below eps) that is
-    exactly ``d < eps``. The point itself (distance 0) is subtracted.
-    """
+def _tree_count_tasks(points: np.ndarray, eps: np.ndarray, strict: bool, out: np.ndarray) -> list[Callable[[], Any]]:
+    """Callables that fill ``out`` with KD-tree counts, one per contiguous chunk of the tree order."""
     tree = KDTree(points, metric="chebyshev")
-    radius = np.nextafter(eps, 0.0)
-    counts = tree.query_radius(points, radius, count_only=True)
-    return np.asarray(counts, dtype=np.int64) - 1
+    order = np.asarray(tree.get_arrays()[1])
+    # scikit-learn counts d <= r; with r = nextafter(eps, 0) (the largest double below eps) that is d < eps.
+    radius = (np.nextafter(eps, 0.0) if strict else eps)[order]
+    queries = points[order]
+    chunks = _threads_for(points.shape[0])
+    bounds = np.linspace(0, points.shape[0], chunks + 1).astype(np.int64)
+
+    def task(lo: int, hi: int) -> Callable[[], None]:
+        def run() -> None:
+            counts = tree.query_radius(queries[lo:hi], radius[lo:hi], count_only=True)
+            out[order[lo:hi]] = np.asarray(counts, dtype=np.int64) - 1  # the point itself is at distance 0
+
+        return run
+
+    return [task(int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)]
 
 
-def count_within(points: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    """Strict max-norm neighbour counts (self excluded), by sorting for 1-D points, else by KD-tree."""
+def count_within_tree(points: np.ndarray, eps: np.ndarray, strict: bool = True) -> np.ndarray:
+    """For each i, the number of j != i with max-norm ``d(points[j], points[i]) < eps[i]`` (``<=`` when not
+    ``strict``), by scikit-learn's KD-tree.
+
+    The queries run in the tree's point order (cache locality), split over :func:`thread_count` threads.
+    """
+    out = np.empty(points.shape[0], dtype=np.int64)
+    _run_parallel(_tree_count_tasks(points, eps, strict, out), _threads_for(points.shape[0]))
+    return out
+
+
+def count_within(points: np.ndarray, eps: np.ndarray, strict: bool = True) -> np.ndarray:
+    """Max-norm neighbour counts (self excluded), by sorting for 1-D points, else by KD-tree."""
     if points.shape[1] == 1:
-        return count_within_sorted_1d(points[:, 0], eps)
-    return count_within_tree(points, eps)
+        return count_within_sorted_1d(points[:, 0], eps, strict)
+    return count_within_tree(points, eps, strict)
+
+
+def count_within_pair(
+    x: np.ndarray, y: np.ndarray, eps_x: np.ndarray, eps_y: np.ndarray, strict: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`count_within` for both marginals at once: the tree counts of x and y share one thread pool, so
+    two threads never wait for each other's marginal."""
+    n_x = np.empty(x.shape[0], dtype=np.int64)
+    n_y = np.empty(y.shape[0], dtype=np.int64)
+    tasks: list[Callable[[], Any]] = []
+    for points, eps, out in ((x, eps_x, n_x), (y, eps_y, n_y)):
+        if points.shape[1] == 1:
+            out[:] = count_within_sorted_1d(points[:, 0], eps, strict)
+        else:
+            tasks += _tree_count_tasks(points, eps, strict, out)
+    _run_parallel(tasks, _threads_for(x.shape[0]))
+    return n_x, n_y
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Brute force
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _brute_block_rows(n: int, threads: int, block_rows: int | None) -> int:
+    if block_rows is not None:
+        return block_rows
+    # dx, dy and their maximum (float64), plus a boolean mask, per row of a block, for each thread
+    return max(1, _BRUTE_FORCE_BLOCK_BYTES // (threads * (3 * 8 + 1) * n))
 
 
 def ksg_counts_brute_force(
-    x: np.ndarray, y: np.ndarray, k: int, block_rows: int | None = None
+    x: np.ndarray, y: np.ndarray, k: int, block_rows: int | None = None, algorithm: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """KSG neighbour statistics by blocked brute-force max-norm distances.
 
-    Returns ``(eps, n_x, n_y)``: the joint k-th neighbour distance and the strict marginal counts (self
-    excluded). Rows are processed in blocks, so memory is O(n * block_rows), never an n x n matrix. The joint
+    Algorithm 1 returns ``(eps, n_x, n_y)``: the joint k-th neighbour distance and the strict marginal counts
+    (``< eps``, self excluded). Algorithm 2 returns ``(eps, n_x, n_y)`` with the non-strict counts
+    ``d_x <= eps_x``, ``d_y <= eps_y``, where ``eps_x`` (``eps_y``) is the largest x (y) distance to a point at
+    joint distance ``<= eps`` (see :func:`ksg2_extents_tree`). Rows are processed in blocks, spread over
+    :func:`thread_count` threads, so memory is O(n * block_rows * threads), never an n x n matrix. The joint
     max-norm distance is the maximum of the two marginal ones, so each block needs only the two marginal
-    distance matrices.
+    distance matrices. Where ``eps == 0`` (k + 1 identical joint points) the algorithm-2 counts are not
+    meaningful; the caller rejects such samples.
     """
     n = x.shape[0]
-    if block_rows is None:
-        block_rows = max(1, _BRUTE_FORCE_BLOCK_BYTES // (3 * 8 * n))
+    threads = thread_count()  # blocks are big units of work: threads pay off from two blocks on (n >~ 1 500)
+    rows = _brute_block_rows(n, threads, block_rows)
     eps = np.empty(n)
     n_x = np.empty(n, dtype=np.int64)
     n_y = np.empty(n, dtype=np.int64)
-    for start in range(0, n, block_rows):
-        stop = min(n, start + block_rows)
+
+    def block(start: int) -> None:
+        stop = min(n, start + rows)
         dx = cdist(x[start:stop], x, metric="chebyshev")
         dy = cdist(y[start:stop], y, metric="chebyshev")
         joint = np.maximum(dx, dy)
         # Column k of the partition is the (k+1)-th smallest distance, the point itself (0) included.
         block_eps = np.partition(joint, k, axis=1)[:, k]
         eps[start:stop] = block_eps
-        n_x[start:stop] = np.count_nonzero(dx < block_eps[:, None], axis=1) - 1
-        n_y[start:stop] = np.count_nonzero(dy < block_eps[:, None], axis=1) - 1
+        if algorithm == 1:
+            n_x[start:stop] = np.count_nonzero(dx < block_eps[:, None], axis=1) - 1
+            n_y[start:stop] = np.count_nonzero(dy < block_eps[:, None], axis=1) - 1
+            return
+        outside = joint > block_eps[:, None]  # the joint neighbour set is the complement (i itself included)
+        del joint
+        for d, out in ((dx, n_x), (dy, n_y)):
+            extent = np.where(outside, 0.0, d).max(axis=1)
+            out[start:stop] = np.count_nonzero(d <= extent[:, None], axis=1) - 1
+
+    starts = list(range(0, n, rows))
+    _run_parallel([lambda s=s: block(s) for s in starts], threads)
     return eps, n_x, n_y
