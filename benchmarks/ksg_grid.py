@@ -123,18 +123,18 @@ def _fmt(entry: dict[str, Any]) -> str:
 def markdown(cells: list[dict[str, Any]]) -> str:
     lines = [
         "| n | dim_x = dim_y | tree: wall (CPU) s | brute: wall (CPU) s | auto: wall (CPU) s | auto picks "
-        "| auto / best (wall) | estimate (nats, true 1.0) |",
+        "| auto / best: wall (CPU) | estimate (nats, true 1.0) |",
         "|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for cell in cells:
         if not all(s in cell for s in CONTENDERS):
             continue
-        best = min(cell["tree"]["wall"], cell["brute"]["wall"])
-        ratio = cell["auto"]["wall"] / best
+        ratio = cell["auto"]["wall"] / min(cell["tree"]["wall"], cell["brute"]["wall"])
+        ratio_cpu = cell["auto"]["cpu"] / min(cell["tree"]["cpu"], cell["brute"]["cpu"])
         estimate = next((cell[s]["estimate"] for s in CONTENDERS if "estimate" in cell[s]), float("nan"))
         lines.append(
             f"| {cell['n']:,} | {cell['d']} | {_fmt(cell['tree'])} | {_fmt(cell['brute'])} | {_fmt(cell['auto'])} "
-            f"| {cell['auto_choice']} | {ratio:.2f} | {estimate:.4f} |"
+            f"| {cell['auto_choice']} | {ratio:.2f} ({ratio_cpu:.2f}) | {estimate:.4f} |"
         )
     return "\n".join(lines)
 

@@ -43,9 +43,10 @@ BRUTE_FORCE_MAX_N = 2_000
 #: The joint dimension from which small samples (``n <`` :data:`BRUTE_FORCE_MAX_N`) use brute force.
 BRUTE_FORCE_SMALL_MIN_DIM = 8
 
-#: Below this many samples the tree searches run on one thread (starting threads costs more than it saves:
-#: 3.9 ms vs 0.8 ms for cKDTree's joint query at n = 1 000; no gain measured at 10 000).
-PARALLEL_MIN_N = 20_000
+#: Tree searches over n points in d dimensions run on one thread while ``n * d`` is below this (starting threads
+#: costs more than it saves there: cKDTree's joint query at n = 1 000 in 1+1 dimensions took 3.9 ms on two
+#: threads, 0.8 ms on one; in 5+5 dimensions KSG took 66 vs 86 ms at n = 3 000, 0.32 vs 0.48 s at 10 000).
+PARALLEL_MIN_WORK = 20_000
 
 #: Bytes of distance matrices held at once by the brute-force search (all threads together).
 _BRUTE_FORCE_BLOCK_BYTES = 64 * 2**20
@@ -72,9 +73,14 @@ def thread_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _threads_for(n: int) -> int:
-    """Threads for a search over n points: :func:`thread_count`, or 1 below :data:`PARALLEL_MIN_N`."""
-    return thread_count() if n >= PARALLEL_MIN_N else 1
+def _threads_for(points: np.ndarray) -> int:
+    """Threads for a tree search over ``points``: :func:`thread_count`, or 1 below :data:`PARALLEL_MIN_WORK`."""
+    return thread_count() if points.shape[0] * points.shape[1] >= PARALLEL_MIN_WORK else 1
+
+
+def _workers_for(points: np.ndarray) -> int:
+    """cKDTree's ``workers`` for a search over ``points`` (:func:`query_workers` or 1, as :func:`_threads_for`)."""
+    return query_workers() if points.shape[0] * points.shape[1] >= PARALLEL_MIN_WORK else 1
 
 
 def _run_parallel(tasks: list[Callable[[], Any]], threads: int) -> list[Any]:
@@ -112,8 +118,7 @@ def _query_in_tree_order(tree: cKDTree, points: np.ndarray, k: int | list[int]) 
     """``tree.query(points, k, p=inf)`` with the queries issued in the tree's point order, results in the
     original order (the same numbers as a plain query, about twice as fast at n = 100 000)."""
     order = tree.indices
-    workers = query_workers() if points.shape[0] >= PARALLEL_MIN_N else 1
-    dist_o, idx_o = tree.query(points[order], k=k, p=np.inf, workers=workers)
+    dist_o, idx_o = tree.query(points[order], k=k, p=np.inf, workers=_workers_for(points))
     dist = np.empty_like(dist_o)
     idx = np.empty_like(idx_o)
     dist[order] = dist_o
@@ -165,8 +170,7 @@ def ksg2_extents_tree(x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray,
         while tied.size:
             # widen the query for the tied rows until the farthest neighbour returned lies beyond eps
             width = min(n, 2 * width)
-            workers = query_workers() if tied.size >= PARALLEL_MIN_N else 1
-            dist_t, idx_t = tree.query(xy[tied], k=width, p=np.inf, workers=workers)
+            dist_t, idx_t = tree.query(xy[tied], k=width, p=np.inf, workers=_workers_for(xy[tied]))
             inside = dist_t <= eps[tied, None]
             idx_in = np.where(inside, idx_t, tied[:, None])  # points outside the set replaced by i itself
             done = ~inside[:, -1] | (width == n)
@@ -265,7 +269,7 @@ def count_within_tree(points: np.ndarray, eps: np.ndarray, strict: bool = True) 
     The queries run in the tree's point order (cache locality), split over :func:`thread_count` threads.
     """
     out = np.empty(points.shape[0], dtype=np.int64)
-    threads = _threads_for(points.shape[0])
+    threads = _threads_for(points)
     _run_parallel(_tree_count_tasks(points, eps, strict, out, threads), threads)
     return out
 
@@ -284,7 +288,7 @@ def count_within_pair(
     two threads and two tree-counted marginals, x runs on one and y on the other)."""
     n_x = np.empty(x.shape[0], dtype=np.int64)
     n_y = np.empty(y.shape[0], dtype=np.int64)
-    threads = _threads_for(x.shape[0])
+    threads = max(_threads_for(x), _threads_for(y))
     marginals = ((x, eps_x, n_x), (y, eps_y, n_y))
     tree_counted = sum(points.shape[1] > 1 for points, _, _ in marginals)
     tasks: list[Callable[[], Any]] = []

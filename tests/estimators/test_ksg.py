@@ -362,7 +362,7 @@ def test_tree_order_query_matches_plain_query() -> None:
 
 
 def test_results_do_not_depend_on_the_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_neighbors, "PARALLEL_MIN_N", 0)  # threads even for this small sample
+    monkeypatch.setattr(_neighbors, "PARALLEL_MIN_WORK", 0)  # threads even for this small sample
     rng = np.random.default_rng(14)
     x, y = correlated(rng, 5000, 3, 2)
     xv, yv = validate_sample(x, y)
