@@ -11,6 +11,11 @@ Peers, called with their noise/jitter off so that the formulas agree (KSG algori
   digamma.
 * infomeasure 0.6 (``approach="ksg"``, ``noise_level=0``, ``base="e"``): strict counts via ``nextafter``, scipy
   digamma: agrees with mibench to 1e-9. (Its ``ksg_id=2`` is not Kraskov's algorithm 2, so KSG2 has no peer.)
+* scikit-learn (``feature_selection.mutual_info_regression``, ``n_neighbors=3``, ``random_state=0``), 1+1
+  dimensions only (one MI per column of x against a 1-D y). It rescales both variables to unit standard
+  deviation and adds a seeded jitter of 1e-10 times the mean absolute value, so mibench is given the same
+  rescaled data and the two differ only where the jitter moves a point across a neighbour radius: each such
+  flip changes one count by one, i.e. the estimate by at most 1/n, and the agreement check allows five.
 
 Timing: the machine these were written on has 2 cores shared with other people, so each round runs every
 contender back to back (the peers in the benchmark's untimed ``setup``, then mibench, timed by the fixture) and
@@ -56,10 +61,28 @@ def mibench_ksg(x: np.ndarray, y: np.ndarray) -> float:
     return KSG(k=K).estimate(x, y)
 
 
+def sklearn_ksg(x: np.ndarray, y: np.ndarray) -> float:
+    """scikit-learn's KSG for a 1-D x and 1-D y (it rescales to unit SD and jitters by 1e-10, seeded)."""
+    from sklearn.feature_selection import mutual_info_regression
+
+    return float(mutual_info_regression(x, y[:, 0], n_neighbors=K, random_state=0)[0])
+
+
 PEERS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "ennemi": ennemi_ksg,
     "infomeasure": infomeasure_ksg,
 }
+#: Peers that take a 1-D x and y only.
+PEERS_1D: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {"scikit-learn": sklearn_ksg}
+
+
+def _peers(dim: int) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
+    return {**PEERS, **PEERS_1D} if dim == 1 else dict(PEERS)
+
+
+def _unit_sd(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y divided by their sample SDs, the rescaling scikit-learn applies before its KSG."""
+    return x / x.std(axis=0), y / y.std(axis=0)
 
 
 def _sample(n: int, dim_x: int, dim_y: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,9 +110,13 @@ def test_agreement_with_peers(benchmark, dim_x: int, dim_y: int) -> None:
     ennemi_from_our_counts = float(_psi(n) + _psi(K) - np.mean(_psi(n_x + 1) + _psi(n_y + 1)))
     assert theirs["ennemi"] == pytest.approx(ennemi_from_our_counts, abs=1e-9)
     assert theirs["ennemi"] == pytest.approx(ours, abs=1e-5)
+    sklearn_minus_mibench = None
     if dim_x == dim_y == 1:  # the private per-pair function is what ennemi's public API computes
         public = float(ennemi.estimate_mi(y[:, 0], x[:, 0], k=K, preprocess=False)[0, 0])
         assert public == theirs["ennemi"]
+        xs, ys = _unit_sd(x, y)
+        sklearn_minus_mibench = sklearn_ksg(x, y) - mibench_ksg(xs, ys)
+        assert abs(sklearn_minus_mibench) <= 5 / n  # at most five counts moved by scikit-learn's 1e-10 jitter
     benchmark.extra_info.update(
         n=n,
         dim_x=dim_x,
@@ -98,6 +125,7 @@ def test_agreement_with_peers(benchmark, dim_x: int, dim_y: int) -> None:
         infomeasure_minus_mibench=theirs["infomeasure"] - ours,
         ennemi_minus_mibench=theirs["ennemi"] - ours,
         ennemi_minus_ennemi_formula_on_mibench_counts=theirs["ennemi"] - ennemi_from_our_counts,
+        sklearn_minus_mibench_on_unit_sd_data=sklearn_minus_mibench,
     )
 
 
@@ -105,12 +133,15 @@ def test_agreement_with_peers(benchmark, dim_x: int, dim_y: int) -> None:
 def test_speed_against_peers(benchmark, dim: int) -> None:
     """n = 100 000, k = 3: mibench's KSG timed by the fixture, each peer timed once per round in its setup."""
     x, y = _sample(100_000, dim, dim)
-    peer_times: dict[str, list[tuple[float, float]]] = {name: [] for name in PEERS}
+    if dim == 1:
+        x, y = _unit_sd(x, y)  # scikit-learn's preprocessing, so that every peer sees the same numbers
+    peers = _peers(dim)
+    peer_times: dict[str, list[tuple[float, float]]] = {name: [] for name in peers}
     peer_values: dict[str, float] = {}
     our_cpu: list[float] = []
 
     def run_peers() -> None:
-        for name, peer in PEERS.items():
+        for name, peer in peers.items():
             wall, cpu, value = _timed(lambda peer=peer: peer(x, y))
             peer_times[name].append((wall, cpu))
             peer_values[name] = value
@@ -133,7 +164,7 @@ def test_speed_against_peers(benchmark, dim: int) -> None:
         info[f"{name}_over_mibench_wall"] = wall / our_wall
         info[f"{name}_over_mibench_cpu"] = cpu / our_cpu_median
         info[f"{name}_minus_mibench_nats"] = peer_values[name] - value
-    fastest = min(PEERS, key=lambda name: info[f"{name}_wall_s"])
+    fastest = min(peers, key=lambda name: info[f"{name}_wall_s"])
     info.update(
         mibench_wall_s=our_wall,
         mibench_cpu_s=our_cpu_median,

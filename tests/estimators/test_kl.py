@@ -132,6 +132,50 @@ def test_brute_force_in_high_dimension(metric: str) -> None:
     assert kl_entropy(x, k=4, metric=metric) == pytest.approx(kl_reference(x, 4, metric), abs=1e-10)
 
 
+def _screen_data(kind: str, rng: np.random.Generator) -> np.ndarray:
+    if kind == "normal":
+        return rng.standard_normal((240, 30))
+    if kind == "lattice":  # many exactly tied distances: the screen cannot separate them and must fall back
+        return rng.integers(0, 3, (240, 30)).astype(float)
+    if kind == "duplicates":
+        half = rng.standard_normal((120, 30))
+        return np.vstack([half, half])
+    # far from the origin: |a|^2 ~ 3e13 dwarfs the squared distances (~6e-5) unless the points are centred
+    return rng.standard_normal((240, 30)) * 1e-3 + 1e6
+
+
+@pytest.mark.parametrize("kind", ["normal", "lattice", "duplicates", "offset"])
+def test_euclidean_screen_is_exact(kind: str) -> None:
+    """The matrix-product screen only selects candidates; the distances returned are the exact ones."""
+    x = _screen_data(kind, np.random.default_rng(7))
+    reference = sorted_neighbour_distances(x, "euclidean")[:, [0, 2, 5]]
+    dist, used = knn_distances(x, [1, 3, 6], "euclidean", "brute", block_rows=50)
+    assert used == "brute"
+    np.testing.assert_allclose(dist, reference, rtol=1e-13, atol=0)
+
+
+def test_euclidean_screen_falls_back_where_it_cannot_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a useless screen (random values) and an infinite error bound, every row must take the exact cdist
+    fallback: the screen's candidates are wrong, so only the fallback gives the reference distances."""
+    x = _screen_data("normal", np.random.default_rng(8))
+    noise = np.random.default_rng(80)
+    monkeypatch.setattr(klmod._GemmScreen, "squared", lambda self, start, stop: noise.random((stop - start, 240)))
+    monkeypatch.setattr(klmod._GemmScreen, "tolerance", lambda self, start, stop: np.full(stop - start, np.inf))
+    dist, _ = knn_distances(x, [1, 4], "euclidean", "brute", block_rows=64)
+    np.testing.assert_allclose(dist, sorted_neighbour_distances(x, "euclidean")[:, [0, 3]], rtol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["normal", "offset"])
+def test_euclidean_screen_error_bound_holds(kind: str) -> None:
+    """Every screened squared distance lies within the stated rounding bound of the exact one."""
+    x = _screen_data(kind, np.random.default_rng(9))
+    screen = klmod._GemmScreen(x)
+    approx = screen.squared(0, x.shape[0])
+    exact = np.array([[float(np.sum((a - b) ** 2)) for b in x] for a in x[:40]])
+    error = np.abs(approx[:40] - exact)
+    assert np.all(error <= screen.tolerance(0, 40)[:, None])
+
+
 def test_duplicates_fewer_than_k_are_exact() -> None:
     x = np.random.default_rng(2).standard_normal((150, 2))
     x[1] = x[0]
