@@ -284,19 +284,22 @@ def count_within(points: np.ndarray, eps: np.ndarray, strict: bool = True) -> np
 def count_within_pair(
     x: np.ndarray, y: np.ndarray, eps_x: np.ndarray, eps_y: np.ndarray, strict: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`count_within` for both marginals at once: the tree counts of x and y share one thread pool (with
-    two threads and two tree-counted marginals, x runs on one and y on the other)."""
+    """:func:`count_within` for both marginals at once: the tree counts of x and y share one thread pool.
+
+    Each tree-counted marginal is split into :func:`thread_count` chunks, so two marginals give the pool twice as
+    many tasks as threads: a thread that finishes early takes the next chunk instead of idling while the other
+    marginal finishes (measured at n = 100 000 in 5+5 dimensions, medians of 5 interleaved rounds on 2 threads:
+    the whole KSG 7.1 s with 2 chunks per marginal, 8.2 s with one marginal per thread, 7.2 s with 4 chunks)."""
     n_x = np.empty(x.shape[0], dtype=np.int64)
     n_y = np.empty(y.shape[0], dtype=np.int64)
     threads = max(_threads_for(x), _threads_for(y))
     marginals = ((x, eps_x, n_x), (y, eps_y, n_y))
-    tree_counted = sum(points.shape[1] > 1 for points, _, _ in marginals)
     tasks: list[Callable[[], Any]] = []
     for points, eps, out in marginals:
         if points.shape[1] == 1:
             out[:] = count_within_sorted_1d(points[:, 0], eps, strict)
         else:
-            tasks += _tree_count_tasks(points, eps, strict, out, -(-threads // tree_counted))
+            tasks += _tree_count_tasks(points, eps, strict, out, threads)
     _run_parallel(tasks, threads)
     return n_x, n_y
 
