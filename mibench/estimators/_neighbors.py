@@ -116,7 +116,8 @@ def choose_search(n: int, joint_dim: int) -> str:
 
 def _query_in_tree_order(tree: cKDTree, points: np.ndarray, k: int | list[int]) -> tuple[np.ndarray, np.ndarray]:
     """``tree.query(points, k, p=inf)`` with the queries issued in the tree's point order, results in the
-    original order (the same numbers as a plain query, about twice as fast at n = 100 000)."""
+    original order (the same numbers as a plain query, and faster for the cache: 2.66 s against 3.04 s at
+    n = 100 000 in 5+5 dimensions on 2 threads, medians of 3 interleaved rounds)."""
     order = tree.indices
     dist_o, idx_o = tree.query(points[order], k=k, p=np.inf, workers=_workers_for(points))
     dist = np.empty_like(dist_o)
