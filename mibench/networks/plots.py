@@ -13,12 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mibench.report.figures import MARKERS, mark_empty_panel
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = ["plot_information_planes"]
 
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 EXACT = "exact"
 
 
@@ -99,21 +100,13 @@ def plot_information_planes(
                         c=np.maximum(one["epoch"].to_numpy(dtype=float), 1.0),
                         cmap=cmap,
                         norm=norm,
-                        marker=_MARKERS[(layer - 1) % len(_MARKERS)],
+                        marker=MARKERS[(layer - 1) % len(MARKERS)],
                         s=16,
                         edgecolors="none",
                         zorder=2,
                     )
                 if not drawn:
-                    ax.text(
-                        0.5,
-                        0.5,
-                        "no successful estimates",
-                        ha="center",
-                        va="center",
-                        transform=ax.transAxes,
-                        bbox={"facecolor": "white", "edgecolor": "0.7"},
-                    )
+                    mark_empty_panel(ax)
                 ax.set_title(f"{source} ({activation})", fontsize=10)
                 if r == nrows - 1:
                     ax.set_xlabel("I(X;T) (bits)")
@@ -123,7 +116,7 @@ def plot_information_planes(
             Line2D(
                 [],
                 [],
-                marker=_MARKERS[(layer - 1) % len(_MARKERS)],
+                marker=MARKERS[(layer - 1) % len(MARKERS)],
                 color="0.3",
                 linestyle="none",
                 label="output" if layer == n_layers else f"T{layer}",

@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = ["plot_estimate_vs_truth"]
 
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+#: Marker cycle shared by mibench's figures (one per sample size here, one per layer in information planes).
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+
+
+def mark_empty_panel(ax: Any) -> None:
+    """Write "no successful estimates" across a panel that has nothing to show (rather than leave it blank)."""
+    ax.text(
+        0.5,
+        0.5,
+        "no successful estimates",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        bbox={"facecolor": "white", "edgecolor": "0.7"},
+    )
 
 
 def plot_estimate_vs_truth(results: pd.DataFrame, path: str | Path, *, bits: bool = False) -> Path:
@@ -60,7 +74,7 @@ def plot_estimate_vs_truth(results: pd.DataFrame, path: str | Path, *, bits: boo
 
     sizes = sorted(int(v) for v in scores[s.N].unique())
     palette = sns.color_palette("viridis", n_colors=max(len(sizes), 1))
-    style = {n: (palette[i], _MARKERS[i % len(_MARKERS)]) for i, n in enumerate(sizes)}
+    style = {n: (palette[i], MARKERS[i % len(MARKERS)]) for i, n in enumerate(sizes)}
     panels = sorted(scores["_label"].unique())
 
     if plottable.any():
@@ -96,15 +110,7 @@ def plot_estimate_vs_truth(results: pd.DataFrame, path: str | Path, *, bits: boo
                     zorder=2,
                 )
             if not in_panel.any():
-                ax.text(
-                    0.5,
-                    0.5,
-                    "no successful estimates",
-                    ha="center",
-                    va="center",
-                    transform=ax.transAxes,
-                    bbox={"facecolor": "white", "edgecolor": "0.7"},
-                )
+                mark_empty_panel(ax)
             ax.set_title(label, fontsize=10)
             ax.set_xlim(low, high)
             ax.set_ylim(low, high)
