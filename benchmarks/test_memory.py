@@ -21,7 +21,7 @@ from __future__ import annotations
 import pytest
 
 import mibench
-from mibench.estimators.registry import BUILTIN_ESTIMATORS, get_estimator
+from mibench.estimators.registry import BUILTIN_ESTIMATORS, get_estimator, get_estimator_class
 from mibench.runner.memory import PeakMemory
 
 TASK_ID = "gaussian-pairs-5x5-mi1"
@@ -31,12 +31,10 @@ N_QUADRATIC = {"kde": 50_000, "kde-lower": 50_000, "kde-upper": 50_000}
 #: The peak may use at most this fraction of one n x n float64 matrix.
 MAX_FRACTION_OF_N_BY_N = 0.01
 
-NEURAL = {"mine", "dv", "nwj", "infonce", "smile"}
-
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_ESTIMATORS))
 def test_peak_memory_at_large_n(benchmark, name):
-    if name in NEURAL:
+    if get_estimator_class(name).tags.requires_torch:
         pytest.importorskip("torch")
     task = mibench.get_task(TASK_ID)
     n = N_QUADRATIC.get(name, N_DEFAULT)

@@ -14,13 +14,12 @@ import numpy as np
 import pytest
 
 import mibench
-from mibench.estimators.registry import BUILTIN_ESTIMATORS, get_estimator
+from mibench.estimators.registry import BUILTIN_ESTIMATORS, get_estimator, get_estimator_class
 from mibench.runner.memory import PeakMemory
 
 N = 20_000
 N_BY_N_MIB = N * N * 8 / 2**20
 FRACTION = 0.1
-NEURAL = {"mine", "dv", "nwj", "infonce", "smile"}
 #: Neural critics train for a few steps only: memory per step does not depend on the number of steps, and the
 #: final held-out evaluation (where an all-pairs score matrix would show) runs in full.
 NEURAL_PARAMS = {"max_steps": 50, "eval_every": 25, "seed": 0}
@@ -37,9 +36,10 @@ def _available() -> None:
 @pytest.mark.parametrize("name", sorted(BUILTIN_ESTIMATORS))
 def test_peak_memory_is_far_below_one_n_by_n_matrix(name: str) -> None:
     _available()
-    if name in NEURAL:
+    neural = get_estimator_class(name).tags.requires_torch
+    if neural:
         pytest.importorskip("torch")
-    estimator = get_estimator(name, **(NEURAL_PARAMS if name in NEURAL else {}))
+    estimator = get_estimator(name, **(NEURAL_PARAMS if neural else {}))
     x, y = mibench.get_task("gaussian-pairs-2x2-mi1").sample(N, seed=0)
     estimator.estimate(x[:500], y[:500])  # one-time costs (imports, thread and allocator pools) are not the call's
     with PeakMemory() as memory:
