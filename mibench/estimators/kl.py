@@ -147,12 +147,14 @@ def knn_distances(
     if block_rows is None:
         block_rows = max(1, _BRUTE_FORCE_BLOCK_BYTES // (8 * n))
     out = np.empty((n, ranks.size))
-    smallest_of_block = _euclidean_smallest if metric == "euclidean" else _chebyshev_smallest
     screen = _GemmScreen(points) if metric == "euclidean" else None
     for start in range(0, n, block_rows):
         stop = min(n, start + block_rows)
         # the kmax + 1 smallest distances of each row (the point itself, at 0, among them), sorted
-        smallest = smallest_of_block(points, start, stop, kmax + 1, screen)
+        if screen is not None:
+            smallest = _euclidean_smallest(points, start, stop, kmax + 1, screen)
+        else:
+            smallest = _chebyshev_smallest(points, start, stop, kmax + 1)
         out[start:stop] = smallest[:, ranks]
     return out, used
 
@@ -195,7 +197,7 @@ class _GemmScreen:
         return self.c * (self.norms[start:stop] + self.max_norm)
 
 
-def _chebyshev_smallest(points: np.ndarray, start: int, stop: int, m: int, screen: None) -> np.ndarray:
+def _chebyshev_smallest(points: np.ndarray, start: int, stop: int, m: int) -> np.ndarray:
     """The m smallest max-norm distances from rows ``start:stop`` to all points (self included), sorted."""
     block = cdist(points[start:stop], points, metric="chebyshev")
     return np.sort(np.partition(block, m - 1, axis=1)[:, :m], axis=1)
