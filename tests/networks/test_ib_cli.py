@@ -12,24 +12,16 @@ from mibench.ib_cli import USER_ERROR_EXIT, ib
 FILES = ["manifest.json", "planes.csv", "fidelity.csv", "findings.json", "planes.png", "report.md"]
 
 
+def _run_smoke_relu(out, estimators: str):
+    """``mibench ib run`` with the smoke preset, ReLU only, the given estimators, into ``out``."""
+    args = ["run", "--preset", "smoke", "--activations", "relu", "--estimators", estimators, "--out", str(out)]
+    return CliRunner().invoke(ib, [*args, "--no-progress"])
+
+
 @pytest.fixture(scope="module")
 def study_dir(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("ibcli") / "study"
-    result = CliRunner().invoke(
-        ib,
-        [
-            "run",
-            "--preset",
-            "smoke",
-            "--activations",
-            "relu",
-            "--estimators",
-            "binning",
-            "--out",
-            str(out),
-            "--no-progress",
-        ],
-    )
+    result = _run_smoke_relu(out, "binning")
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -48,21 +40,7 @@ def test_run_writes_every_output(study_dir) -> None:
 def test_run_again_reuses_and_report_rescores(study_dir) -> None:
     out, _ = study_dir
     (out / "report.md").unlink()
-    again = CliRunner().invoke(
-        ib,
-        [
-            "run",
-            "--preset",
-            "smoke",
-            "--activations",
-            "relu",
-            "--estimators",
-            "none",
-            "--out",
-            str(out),
-            "--no-progress",
-        ],
-    )
+    again = _run_smoke_relu(out, "none")
     assert again.exit_code == 0, again.output
     assert "(0 trained, 1 reused)" in again.output
     (out / "findings.json").unlink()
