@@ -170,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "threads": _neighbors.thread_count(),
-        "brute_force_min_dim": _neighbors.BRUTE_FORCE_MIN_DIM,
-        "brute_force_max_n": _neighbors.BRUTE_FORCE_MAX_N,
+        "brute_force_reference_n": _neighbors.BRUTE_FORCE_REFERENCE_N,
+        "brute_force_reference_dim": _neighbors.BRUTE_FORCE_REFERENCE_DIM,
+        "brute_force_growth_per_dim": _neighbors.BRUTE_FORCE_GROWTH_PER_DIM,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     if args.json:

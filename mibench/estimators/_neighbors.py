@@ -11,10 +11,11 @@ reports/ksg_speed.md, which ``benchmarks/ksg_grid.py`` regenerates):
 * joint k-th neighbour distance: scipy ``cKDTree.query(p=inf, workers=...)`` with the queries issued **in the
   tree's own point order** (``tree.indices``): consecutive queries then walk the same nodes, which halves the
   CPU time at n = 100 000 against querying in sample order (identical results; the answers are scattered back);
-* marginal counts: ``np.sort`` + ``np.searchsorted`` for 1-D marginals; scikit-learn
-  ``KDTree.query_radius(count_only=True)`` otherwise (it counts whole nodes inside the radius; 2-3x less CPU
-  than ``cKDTree.query_ball_point(return_length=True)``), again in tree order, split over threads (it releases
-  the GIL);
+* marginal counts: ``np.sort`` + ``np.searchsorted`` for 1-D marginals; otherwise mibench's compiled dual-tree
+  count (:mod:`mibench.estimators._maxnorm_counts`: queries walk the tree in groups of 64 neighbouring points;
+  3.4x faster than the best library route at n = 100 000 in 5 dimensions), split over threads. Without numba
+  the counts fall back to scikit-learn's ``KDTree.query_radius(count_only=True)`` (it counts whole nodes inside
+  the radius; 2-3x less CPU than ``cKDTree.query_ball_point(return_length=True)``), queried in tree order;
 * blocked brute-force distances (``cdist``, threads over blocks) where trees prune too little: high dimension,
   or samples so small that building and walking trees costs more than n^2 distances
   (:func:`choose_search`, fitted on the grid of reports/ksg_speed.md).
@@ -22,8 +23,10 @@ reports/ksg_speed.md, which ``benchmarks/ksg_grid.py`` regenerates):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -33,15 +36,15 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from sklearn.neighbors import KDTree
 
-#: Joint dimension from which the blocked brute-force search replaces the trees (at any n).
-BRUTE_FORCE_MIN_DIM = 20
+#: Sample size below which KSG's blocked brute-force search beats the trees at :data:`BRUTE_FORCE_REFERENCE_DIM`
+#: joint dimensions (:func:`choose_search`).
+BRUTE_FORCE_REFERENCE_N = 1_000
 
-#: Below this many samples the brute-force search is used from :data:`BRUTE_FORCE_SMALL_MIN_DIM` joint dimensions
-#: on (building and walking the trees costs more than n^2 distances there).
-BRUTE_FORCE_MAX_N = 2_000
+#: The joint dimension at which :data:`BRUTE_FORCE_REFERENCE_N` was measured.
+BRUTE_FORCE_REFERENCE_DIM = 10
 
-#: The joint dimension from which small samples (``n <`` :data:`BRUTE_FORCE_MAX_N`) use brute force.
-BRUTE_FORCE_SMALL_MIN_DIM = 8
+#: Factor by which that crossover sample size grows per extra joint dimension (10**0.15).
+BRUTE_FORCE_GROWTH_PER_DIM = 10**0.15
 
 #: Tree searches over n points in d dimensions run on one thread while ``n * d`` is below this (starting threads
 #: costs more than it saves there: cKDTree's joint query at n = 1 000 in 1+1 dimensions took 3.9 ms on two
@@ -92,21 +95,25 @@ def _run_parallel(tasks: list[Callable[[], Any]], threads: int) -> list[Any]:
         return list(pool.map(lambda task: task(), tasks))
 
 
+def brute_force_crossover(joint_dim: int) -> float:
+    """The sample size below which brute force beats the trees for KSG in ``joint_dim`` joint dimensions:
+    ``BRUTE_FORCE_REFERENCE_N * BRUTE_FORCE_GROWTH_PER_DIM ** (joint_dim - BRUTE_FORCE_REFERENCE_DIM)``."""
+    return BRUTE_FORCE_REFERENCE_N * BRUTE_FORCE_GROWTH_PER_DIM ** (joint_dim - BRUTE_FORCE_REFERENCE_DIM)
+
+
 def choose_search(n: int, joint_dim: int) -> str:
     """``"tree"`` or ``"brute"``: the faster neighbour search for KSG on ``n`` points in ``joint_dim``
     dimensions.
 
-    Brute force costs O(n^2 d) with a small constant; the trees cost about O(n log n) with a constant that grows
-    quickly with the dimension. Measured (reports/ksg_speed.md; medians of interleaved runs on 2 shared cores):
-    brute force wins at every n from :data:`BRUTE_FORCE_MIN_DIM` joint dimensions on (n = 1 000 to 100 000 in
-    20+20), and for small samples from :data:`BRUTE_FORCE_SMALL_MIN_DIM` on (5+5: brute 7 ms vs tree 16 ms at
-    n = 1 000, even at n = 2 000, tree ahead from 3 000 on; 3+3 and 1+1: the tree wins already at n = 1 000).
+    Brute force costs O(n^2 d) with a small constant; the trees cost roughly O(n log n) with a constant that grows
+    about geometrically with the dimension, so brute force wins below a crossover sample size that grows
+    geometrically with the dimension (:func:`brute_force_crossover`). Measured crossovers (reports/ksg_speed.md,
+    "Where brute force takes over"; medians of interleaved runs on 2 shared cores): about 1 000 at 10 joint
+    dimensions, 3 000 at 12 and 14, 10 000 at 16, 17 000 at 18, 30 000 at 20, above 100 000 at 24; log10 of the
+    crossover rises by about 0.15 per dimension, the rule used here (1 000 at 10 dimensions, 32 000 at 20,
+    126 000 at 24, ~10^8 at 40 joint dimensions, so brute force at any practical n in 20+20; 63 at 2).
     """
-    if joint_dim >= BRUTE_FORCE_MIN_DIM:
-        return "brute"
-    if joint_dim >= BRUTE_FORCE_SMALL_MIN_DIM and n < BRUTE_FORCE_MAX_N:
-        return "brute"
-    return "tree"
+    return "brute" if n < brute_force_crossover(joint_dim) else "tree"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -235,10 +242,47 @@ def count_within_sorted_1d(values: np.ndarray, eps: np.ndarray, strict: bool = T
     return (hi - lo - 1).astype(np.int64)
 
 
+#: Engines for the tree-based marginal counts (:func:`count_within_tree`).
+COUNT_ENGINES = ("auto", "compiled", "sklearn")
+
+
+@functools.cache
+def compiled_counts_available() -> bool:
+    """Whether the compiled counts (:mod:`mibench.estimators._maxnorm_counts`, which needs numba) can be used;
+    warns once, naming the slower fallback, when they cannot."""
+    try:
+        import mibench.estimators._maxnorm_counts  # noqa: F401
+    except ImportError as error:
+        warnings.warn(
+            f"numba could not be imported ({error}); KSG marginal counts fall back to scikit-learn's KDTree "
+            "(about 3x slower at n = 100 000 in 5 dimensions)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return False
+    return True
+
+
 def _tree_count_tasks(
+    points: np.ndarray, eps: np.ndarray, strict: bool, out: np.ndarray, chunks: int, engine: str = "auto"
+) -> list[Callable[[], Any]]:
+    """Callables that fill ``out`` with tree counts (``engine``: see :func:`count_within_tree`), one per
+    contiguous chunk of the tree order."""
+    if engine not in COUNT_ENGINES:
+        raise ValueError(f"unknown count engine {engine!r}; expected one of {COUNT_ENGINES}")
+    if engine == "compiled" or (engine == "auto" and compiled_counts_available()):
+        from mibench.estimators import _maxnorm_counts
+
+        # d < eps is d <= nextafter(eps, 0), the largest double below eps (d and eps are both doubles).
+        radius = np.nextafter(eps, 0.0) if strict else eps
+        return _maxnorm_counts.count_within_radius_tasks(points, radius, out, chunks)
+    return _sklearn_count_tasks(points, eps, strict, out, chunks)
+
+
+def _sklearn_count_tasks(
     points: np.ndarray, eps: np.ndarray, strict: bool, out: np.ndarray, chunks: int
 ) -> list[Callable[[], Any]]:
-    """Callables that fill ``out`` with KD-tree counts, one per contiguous chunk of the tree order.
+    """Callables that fill ``out`` with scikit-learn KD-tree counts, one per contiguous chunk of the tree order.
 
     Every chunk queries its own copy of the tree: scikit-learn's tree increments a call counter
     (``n_calls``) at every distance, so threads sharing one tree fight over that cache line (measured: 1.3-1.5 s
@@ -263,15 +307,18 @@ def _tree_count_tasks(
     return [task(int(lo), int(hi), tree if i == 0 else None) for i, (lo, hi) in enumerate(itertools.pairwise(bounds))]
 
 
-def count_within_tree(points: np.ndarray, eps: np.ndarray, strict: bool = True) -> np.ndarray:
+def count_within_tree(points: np.ndarray, eps: np.ndarray, strict: bool = True, engine: str = "auto") -> np.ndarray:
     """For each i, the number of j != i with max-norm ``d(points[j], points[i]) < eps[i]`` (``<=`` when not
-    ``strict``), by scikit-learn's KD-tree.
+    ``strict``), by a KD-tree.
 
-    The queries run in the tree's point order (cache locality), split over :func:`thread_count` threads.
+    ``engine`` is ``"compiled"`` (mibench's dual-tree count, :mod:`mibench.estimators._maxnorm_counts`),
+    ``"sklearn"`` (``KDTree.query_radius(count_only=True)``) or ``"auto"`` (compiled where numba imports). Both
+    give the same integers; the queries run in the tree's point order (cache locality), split over
+    :func:`thread_count` threads.
     """
     out = np.empty(points.shape[0], dtype=np.int64)
     threads = _threads_for(points)
-    _run_parallel(_tree_count_tasks(points, eps, strict, out, threads), threads)
+    _run_parallel(_tree_count_tasks(points, eps, strict, out, threads, engine), threads)
     return out
 
 

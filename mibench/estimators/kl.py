@@ -58,6 +58,11 @@ WEIGHT_RULES = ("butakov", "bsy")
 
 NeighbourSearch = Literal["auto", "tree", "brute"]
 
+#: Dimension from which ``knn_distances(method="auto")`` uses blocked brute force instead of cKDTree at any n
+#: (k-NN distances alone; ``benchmarks/test_kl.py::test_kl_entropy_search_at_twenty_dimensions`` times both
+#: searches there).
+BRUTE_FORCE_MIN_DIM = 20
+
 #: Bytes of distance matrix held at once by the brute-force search (per block of query rows).
 _BRUTE_FORCE_BLOCK_BYTES = 64 * 2**20
 
@@ -105,7 +110,7 @@ def log_unit_ball_volume(d: int, metric: str = "euclidean") -> float:
 
 def _resolve_method(method: str, d: int) -> str:
     if method == "auto":
-        return "brute" if d >= _neighbors.BRUTE_FORCE_MIN_DIM else "tree"
+        return "brute" if d >= BRUTE_FORCE_MIN_DIM else "tree"
     if method not in ("tree", "brute"):
         raise ValueError(f"unknown neighbour search {method!r}; use 'auto', 'tree' or 'brute'")
     return method
@@ -122,7 +127,7 @@ def knn_distances(
 
     Returns ``(dist, method_used)`` with ``dist`` of shape ``(n, len(ranks))``. ``method="auto"`` uses scipy's
     cKDTree (``p = 2`` or ``p = inf``, threads from :func:`~mibench.estimators._neighbors.query_workers`) below
-    :data:`~mibench.estimators._neighbors.BRUTE_FORCE_MIN_DIM` dimensions and blocked brute-force distances
+    :data:`BRUTE_FORCE_MIN_DIM` dimensions and blocked brute-force distances
     (O(n * block_rows) memory, never n x n) from there on: ``scipy.spatial.distance.cdist`` for the max norm; for
     the Euclidean norm a BLAS matrix-product screen picks candidates with a proven rounding bound and their
     distances are recomputed exactly (:class:`_GemmScreen`; 4.2x faster than ``cdist`` at n = 10 000 in 200

@@ -135,8 +135,9 @@ class KSG(_KSGBase):
     fine (the strict counts are exact).
 
     Neighbour search (:func:`mibench.estimators._neighbors.choose_search`): cKDTree for the joint k-th neighbour,
-    sorting for 1-D marginals and scikit-learn's KD-tree for the others, all queried in tree order and on
-    several threads; blocked brute force in high dimension and for small samples.
+    sorting for 1-D marginals and a compiled dual-tree count for the others
+    (:mod:`mibench.estimators._maxnorm_counts`), all in tree order and on several threads; blocked brute force
+    in high dimension and for small samples.
 
     Args:
         k: number of nearest neighbours (3 is the usual choice: lower variance with larger k, lower bias with

@@ -361,13 +361,17 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch: pytest.MonkeyPat
 
 
 def test_choose_search() -> None:
-    big = 10 * _neighbors.BRUTE_FORCE_MAX_N
-    assert _neighbors.choose_search(big, 2) == "tree"
-    assert _neighbors.choose_search(big, _neighbors.BRUTE_FORCE_MIN_DIM - 1) == "tree"
-    assert _neighbors.choose_search(big, _neighbors.BRUTE_FORCE_MIN_DIM) == "brute"
-    small = _neighbors.BRUTE_FORCE_MAX_N - 1
-    assert _neighbors.choose_search(small, _neighbors.BRUTE_FORCE_SMALL_MIN_DIM) == "brute"
-    assert _neighbors.choose_search(small, _neighbors.BRUTE_FORCE_SMALL_MIN_DIM - 1) == "tree"
+    """Brute force below the crossover sample size, the trees from it on; the crossover grows with the joint
+    dimension, so 1+1 uses the trees from tiny samples on and 20+20 brute force at any practical size."""
+    assert _neighbors.brute_force_crossover(_neighbors.BRUTE_FORCE_REFERENCE_DIM) == _neighbors.BRUTE_FORCE_REFERENCE_N
+    for joint_dim in (2, 10, 16, 20, 24):
+        crossover = _neighbors.brute_force_crossover(joint_dim)
+        assert _neighbors.choose_search(math.ceil(crossover) - 1, joint_dim) == "brute"
+        assert _neighbors.choose_search(math.ceil(crossover), joint_dim) == "tree"
+    assert _neighbors.brute_force_crossover(4) < _neighbors.brute_force_crossover(5)
+    assert _neighbors.choose_search(1_000, 2) == "tree"
+    assert _neighbors.choose_search(10**7, 40) == "brute"
+    big = 20_000
     rng = np.random.default_rng(15)
     x, y = correlated(rng, big, 1, 1)
     assert KSG().estimate_with_info(x, y).info["neighbour_search"] == "kd-tree"
