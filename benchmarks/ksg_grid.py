@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="write the table here")
     args = parser.parse_args(argv)
 
+    _neighbors.prepare_compiled_counts()  # numba's import and compilation are once per process, not a call's
     cells = []
     for n in args.sizes:
         for d in args.dims:

@@ -130,6 +130,15 @@ class BaseEstimator:
         """MI in nats with a JSON-able diagnostics dict (empty unless the subclass overrides this)."""
         return Estimate(float(self.estimate(x, y)), {})
 
+    def prepare(self) -> None:
+        """One-time, per-process set-up (lazy imports, compiling kernels) done ahead of the first estimate.
+
+        Optional for estimators (the runner calls it when it exists): whatever it does must also happen by itself
+        on the first :meth:`estimate`, which must give the same value with or without it. The runner calls it
+        before it starts the clock and the memory measurement, so a job's time and memory are the estimate's own,
+        the same for the first job a worker process runs as for the later ones. The default does nothing.
+        """
+
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters passed to ``__init__`` (read back from the attributes of the same name)."""
         return get_params(self)

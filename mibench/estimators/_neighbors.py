@@ -263,6 +263,13 @@ def compiled_counts_available() -> bool:
     return True
 
 
+def prepare_compiled_counts() -> None:
+    """Import and compile (or load from numba's cache) the compiled counts, by counting around a few points; does
+    nothing where they are unavailable (:func:`compiled_counts_available` has warned)."""
+    if compiled_counts_available():
+        count_within_tree(np.zeros((2, 2)), np.ones(2), engine="compiled")  # strict or not, the same kernel
+
+
 def _tree_count_tasks(
     points: np.ndarray, eps: np.ndarray, strict: bool, out: np.ndarray, chunks: int, engine: str = "auto"
 ) -> list[Callable[[], Any]]:

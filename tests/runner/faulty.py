@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from typing import ClassVar
 
 import numpy as np
 
@@ -124,3 +125,34 @@ class ReportsTorchThreads(BaseEstimator):
         from mibench.interface import Estimate
 
         return Estimate(0.0, {"torch_threads": torch.get_num_threads()})
+
+
+class NeedsPrepare(BaseEstimator):
+    """Refuses to estimate unless ``prepare()`` ran first in this process, as the runner promises."""
+
+    tags = EstimatorTags()
+    prepared_pids: ClassVar[set[int]] = set()
+
+    def __init__(self):
+        pass
+
+    def prepare(self):
+        NeedsPrepare.prepared_pids.add(os.getpid())
+
+    def estimate(self, x, y):
+        if os.getpid() not in NeedsPrepare.prepared_pids:
+            raise RuntimeError("estimate() before prepare()")
+        return 0.0
+
+
+class PrepareRaises(BaseEstimator):
+    tags = EstimatorTags()
+
+    def __init__(self):
+        pass
+
+    def prepare(self):
+        raise ImportError("no module named 'imaginary_jit'")
+
+    def estimate(self, x, y):
+        return 0.0
