@@ -4,6 +4,8 @@ very different magnitudes; and the fallback to scikit-learn when numba is missin
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -103,6 +105,9 @@ def test_engines_agree_and_unknown_engine_is_rejected() -> None:
         _neighbors.count_within_tree(points, eps, engine="gpu")
 
 
+# numba, already imported by earlier tests, may load its extension entry points meanwhile, and they cannot import
+# numba while this test hides it
+@pytest.mark.filterwarnings("ignore:Numba extension module:UserWarning")
 def test_missing_numba_warns_once_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
     import sys
@@ -114,11 +119,14 @@ def test_missing_numba_warns_once_and_falls_back(monkeypatch: pytest.MonkeyPatch
             raise ImportError(f"No module named {name!r}")
         return real_import(name, *args, **kwargs)
 
+    import mibench.estimators
+
     monkeypatch.delitem(sys.modules, "mibench.estimators._maxnorm_counts")
+    monkeypatch.delattr(mibench.estimators, "_maxnorm_counts")  # ``from package import module`` looks here first
     monkeypatch.setattr(builtins, "__import__", no_compiled_counts)
     _neighbors.compiled_counts_available.cache_clear()
     try:
-        with pytest.warns(RuntimeWarning, match="fall back to scikit-learn"):
+        with pytest.warns(RuntimeWarning, match="ImportError.*fall back to scikit-learn"):
             assert not _neighbors.compiled_counts_available()
         rng = np.random.default_rng(5)
         points = rng.standard_normal((300, 2))
@@ -128,3 +136,28 @@ def test_missing_numba_warns_once_and_falls_back(monkeypatch: pytest.MonkeyPatch
         )
     finally:
         _neighbors.compiled_counts_available.cache_clear()
+
+
+def test_a_kernel_that_fails_to_compile_falls_back_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only a missing numba: any failure to build the kernels (no writable cache, a compiler error) must leave
+    KSG working on the fallback, with the cause in the warning, and the same value."""
+    from mibench.estimators.ksg import KSG
+
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((400, 2)), rng.standard_normal((400, 2))
+    compiled = KSG().estimate(x, y)
+
+    def cannot_compile(points: np.ndarray, radius: np.ndarray, threads: int = 1) -> np.ndarray:
+        raise RuntimeError("cannot cache function '_build': no locator available")
+
+    monkeypatch.setattr(_maxnorm_counts, "count_within_radius", cannot_compile)
+    _neighbors.compiled_counts_available.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="RuntimeError: cannot cache function"):
+            _neighbors.prepare_compiled_counts()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # warned once already: no second warning per call
+            fallback = KSG().estimate(x, y)
+    finally:
+        _neighbors.compiled_counts_available.cache_clear()
+    assert fallback == compiled
