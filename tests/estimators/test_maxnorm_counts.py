@@ -8,6 +8,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy.spatial.distance import cdist
 
 from mibench.estimators import _maxnorm_counts, _neighbors
@@ -83,6 +86,28 @@ def test_tree_is_a_partition_with_exact_boxes() -> None:
     sizes = stop[groups] - start[groups]
     assert sizes.max() <= _maxnorm_counts.GROUP_SIZE and sizes.sum() == 3001
     np.testing.assert_array_equal(start[groups][1:], stop[groups][:-1])
+
+
+@st.composite
+def points_and_radii(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """Up to 150 points in 1-6 dimensions from a small pool of values (so coordinates, distances and radii tie
+    often), mixed magnitudes, and radii that are often exactly a pairwise distance."""
+    n = draw(st.integers(1, 150))
+    d = draw(st.integers(1, 6))
+    pool = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False), min_size=1, max_size=12))
+    points = draw(hnp.arrays(np.float64, (n, d), elements=st.sampled_from(pool)))
+    distances = cdist(points, points, metric="chebyshev").ravel()
+    radius = draw(hnp.arrays(np.float64, n, elements=st.sampled_from(sorted(set(distances.tolist()) | {0.0, 1.0}))))
+    return points, radius
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(points_and_radii(), st.integers(1, 3))
+def test_counts_match_brute_force_on_arbitrary_samples(sample: tuple[np.ndarray, np.ndarray], threads: int) -> None:
+    points, radius = sample
+    np.testing.assert_array_equal(
+        _maxnorm_counts.count_within_radius(points, radius, threads), brute_counts(points, radius)
+    )
 
 
 def test_negative_radius_is_rejected() -> None:
