@@ -116,15 +116,12 @@ def _build(points, leaf_size):  # pragma: no cover - compiled
                 widest, spread = c, hi[node, c] - lo[node, c]
         mid = (s + e) // 2
         _select(order, points, widest, s, e, mid)
-        for child, cs, ce in ((0, s, mid), (1, mid, e)):
-            start[count], stop[count] = cs, ce
-            if child == 0:
-                left[node] = count
-            else:
-                right[node] = count
-            pending[top] = count
-            top += 1
-            count += 1
+        left[node], right[node] = count, count + 1
+        start[count], stop[count] = s, mid
+        start[count + 1], stop[count + 1] = mid, e
+        pending[top], pending[top + 1] = count, count + 1
+        top += 2
+        count += 2
     return order, start[:count], stop[:count], left[:count], right[:count], lo[:count], hi[:count]
 
 

@@ -283,19 +283,21 @@ def _tree_count_tasks(
     contiguous chunk of the tree order."""
     if engine not in COUNT_ENGINES:
         raise ValueError(f"unknown count engine {engine!r}; expected one of {COUNT_ENGINES}")
+    # Both engines count d <= radius; d < eps is d <= nextafter(eps, 0), the largest double below eps (d and eps
+    # are both doubles).
+    radius = np.nextafter(eps, 0.0) if strict else eps
     if engine == "compiled" or (engine == "auto" and compiled_counts_available()):
         from mibench.estimators import _maxnorm_counts
 
-        # d < eps is d <= nextafter(eps, 0), the largest double below eps (d and eps are both doubles).
-        radius = np.nextafter(eps, 0.0) if strict else eps
         return _maxnorm_counts.count_within_radius_tasks(points, radius, out, chunks)
-    return _sklearn_count_tasks(points, eps, strict, out, chunks)
+    return _sklearn_count_tasks(points, radius, out, chunks)
 
 
 def _sklearn_count_tasks(
-    points: np.ndarray, eps: np.ndarray, strict: bool, out: np.ndarray, chunks: int
+    points: np.ndarray, radius: np.ndarray, out: np.ndarray, chunks: int
 ) -> list[Callable[[], Any]]:
-    """Callables that fill ``out`` with scikit-learn KD-tree counts, one per contiguous chunk of the tree order.
+    """Callables that fill ``out`` with scikit-learn KD-tree counts of ``d <= radius``, one per contiguous chunk of
+    the tree order.
 
     Every chunk queries its own copy of the tree: scikit-learn's tree increments a call counter
     (``n_calls``) at every distance, so threads sharing one tree fight over that cache line (measured: 1.3-1.5 s
@@ -304,8 +306,7 @@ def _sklearn_count_tasks(
     """
     tree = KDTree(points, metric="chebyshev")
     order = np.asarray(tree.get_arrays()[1])
-    # scikit-learn counts d <= r; with r = nextafter(eps, 0) (the largest double below eps) that is d < eps.
-    radius = (np.nextafter(eps, 0.0) if strict else eps)[order]
+    radius = radius[order]  # scikit-learn counts d <= r
     queries = points[order]
     bounds = np.linspace(0, points.shape[0], max(1, chunks) + 1).astype(np.int64)
 
