@@ -39,6 +39,7 @@ __all__ = [
     "clone",
     "get_params",
     "params_hash",
+    "task_context_params",
     "validate_sample",
 ]
 
@@ -74,6 +75,11 @@ class EstimatorTags:
         expected_failures: ``(check name, reason)`` pairs: conformance checks of :mod:`mibench.testing` this
             estimator is known to fail, with the reason (e.g. binning is biased upward on independent 2+2-dim data).
             The kit reports them as expected failures, never silently skips them.
+        task_context: names of hyperparameters a task may set through its :attr:`Task.context` (for example the
+            binning edges of a network layer, or which quantity a KDE bound targets). The runner passes the task's
+            values for these names unless the suite gives the hyperparameter explicitly (see
+            :func:`task_context_params`) and records them in the job's info; they are not part of the parameter
+            hash, because they are a property of the task, which the job key already names.
     """
 
     accepts_discrete: bool = False
@@ -82,6 +88,7 @@ class EstimatorTags:
     max_dim: int | None = None
     min_samples: int = 2
     expected_failures: tuple[tuple[str, str], ...] = ()
+    task_context: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -208,6 +215,20 @@ def params_hash(params: Mapping[str, Any]) -> str:
     return hashlib.blake2b(canonical_json(dict(params)).encode(), digest_size=6).hexdigest()
 
 
+def task_context_params(
+    tags: EstimatorTags, explicit_params: Mapping[str, Any], context: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The hyperparameters a task supplies to an estimator: every name the estimator consumes
+    (``tags.task_context``) that the task's ``context`` holds and ``explicit_params`` (the suite's) does not.
+
+    Explicit parameters win, name by name, so a suite can still override what the task suggests. The result is
+    merged into the constructor's parameters by the runner and recorded in the job's info.
+    """
+    return {
+        name: context[name] for name in tags.task_context if name in context and name not in explicit_params
+    }
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Input validation
 # --------------------------------------------------------------------------------------------------------------
@@ -294,6 +315,10 @@ class Task:
             are never mixed with newer ones.
         description: one line for listings.
         discrete: whether samples are integer-valued (estimators without ``accepts_discrete`` may refuse them).
+        context: JSON-able estimator settings that belong to the task rather than to a suite, keyed by
+            hyperparameter name (for a network layer: the binning edges from the record's range, ``x_strategy`` for
+            inputs that are symbols already, the KDE bound's ``target``). An estimator consumes the names it lists in
+            ``EstimatorTags.task_context``; see :func:`task_context_params`.
     """
 
     id: str
@@ -308,6 +333,7 @@ class Task:
     version: str = "1"
     description: str = ""
     discrete: bool = False
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not self.id or any(c.isspace() for c in self.id):
@@ -352,6 +378,7 @@ class Task:
         """A JSON-able summary (everything except the sampler)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sampler"}
         out["params"] = dict(self.params)
+        out["context"] = dict(self.context)
         out["mi_bits"] = self.mi_bits
         return out
 

@@ -49,7 +49,7 @@ from scipy import special
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
-from mibench.synthetic.validation import check_int, check_positive
+from mibench.validation import check_int, check_positive
 
 FAMILY = "mixture"
 VERSION = "1"

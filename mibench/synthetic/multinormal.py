@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
-from mibench.synthetic.validation import check_int
+from mibench.validation import check_int
 
 FAMILY = "multinormal"
 DENSE_FAMILY = "multinormal-dense"

@@ -39,7 +39,7 @@ from scipy import special
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
-from mibench.synthetic.validation import check_int
+from mibench.validation import check_int
 
 FAMILY = "student-t"
 VERSION = "1"

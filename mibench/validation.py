@@ -1,4 +1,5 @@
-"""Parameter checks shared by the task families: one wording for every "must be ... got ..." error."""
+"""Parameter checks shared across mibench (task families, estimators, networks): one wording for every
+"must be ... got ..." error."""
 
 from __future__ import annotations
 
