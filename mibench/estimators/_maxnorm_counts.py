@@ -35,6 +35,8 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
+from mibench.estimators._threads import run_parallel
+
 #: Points per leaf of the tree: the leaf is compared point by point with the undecided queries.
 LEAF_SIZE = 16
 
@@ -251,8 +253,6 @@ def _depth(left: np.ndarray, right: np.ndarray) -> int:
 
 def count_within_radius(points: np.ndarray, radius: np.ndarray, threads: int = 1) -> np.ndarray:
     """``#{j != i : max_c |points[j, c] - points[i, c]| <= radius[i]}`` for each i, on ``threads`` threads."""
-    from mibench.estimators._neighbors import _run_parallel
-
     out = np.empty(points.shape[0], dtype=np.int64)
-    _run_parallel(count_within_radius_tasks(points, radius, out, threads), threads)
+    run_parallel(count_within_radius_tasks(points, radius, out, threads), threads)
     return out

@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from sklearn.neighbors import KDTree
+
+# thread_count and query_workers stay reachable here too (the benchmarks read them from this module)
+from mibench.estimators._threads import query_workers, thread_count
+from mibench.estimators._threads import run_parallel as _run_parallel
 
 #: Sample size below which KSG's blocked brute-force search beats the trees at :data:`BRUTE_FORCE_REFERENCE_DIM`
 #: joint dimensions (:func:`choose_search`).
@@ -55,27 +57,6 @@ PARALLEL_MIN_WORK = 20_000
 _BRUTE_FORCE_BLOCK_BYTES = 64 * 2**20
 
 
-def query_workers() -> int:
-    """Threads for cKDTree queries: the runner's per-worker cap (``MIBENCH_WORKER_THREADS``, set by
-    :func:`mibench.runner.worker.limit_threads` so parallel jobs do not oversubscribe the cores), else all."""
-    try:
-        return max(1, int(os.environ["MIBENCH_WORKER_THREADS"]))
-    except (KeyError, ValueError):
-        return -1
-
-
-def thread_count() -> int:
-    """How many threads mibench's own thread pools use: :func:`query_workers`, with -1 meaning the usable
-    cores."""
-    workers = query_workers()
-    if workers > 0:
-        return workers
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def _threads_for(points: np.ndarray) -> int:
     """Threads for a tree search over ``points``: :func:`thread_count`, or 1 below :data:`PARALLEL_MIN_WORK`."""
     return thread_count() if points.shape[0] * points.shape[1] >= PARALLEL_MIN_WORK else 1
@@ -84,15 +65,6 @@ def _threads_for(points: np.ndarray) -> int:
 def _workers_for(points: np.ndarray) -> int:
     """cKDTree's ``workers`` for a search over ``points`` (:func:`query_workers` or 1, as :func:`_threads_for`)."""
     return query_workers() if points.shape[0] * points.shape[1] >= PARALLEL_MIN_WORK else 1
-
-
-def _run_parallel(tasks: list[Callable[[], Any]], threads: int) -> list[Any]:
-    """Run callables that release the GIL on up to ``threads`` threads; results in order."""
-    threads = min(threads, len(tasks))
-    if threads <= 1:
-        return [task() for task in tasks]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(lambda task: task(), tasks))
 
 
 def brute_force_crossover(joint_dim: int) -> float:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +32,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from threadpoolctl import threadpool_limits
 
-from mibench.estimators._neighbors import query_workers
+from mibench.estimators._threads import thread_count
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
 
 __all__ = [
@@ -83,8 +82,7 @@ def _rows_per_block(n: int, block_rows: int | None) -> int:
 def _threads(threads: int | None) -> int:
     if threads is not None:
         return max(1, int(threads))
-    workers = query_workers()  # the runner's per-job cap, else every core
-    return (os.cpu_count() or 1) if workers < 0 else workers
+    return thread_count()  # the runner's per-job cap, else every usable core
 
 
 def _map_blocks(

@@ -33,7 +33,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from scipy.special import digamma, gammaln
 
-from mibench.estimators import _neighbors
+from mibench.estimators._threads import query_workers
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
 
 __all__ = [
@@ -126,7 +126,7 @@ def knn_distances(
     """Distances from each point to its j-th nearest *other* point, for each rank j in ``ranks`` (1-based).
 
     Returns ``(dist, method_used)`` with ``dist`` of shape ``(n, len(ranks))``. ``method="auto"`` uses scipy's
-    cKDTree (``p = 2`` or ``p = inf``, threads from :func:`~mibench.estimators._neighbors.query_workers`) below
+    cKDTree (``p = 2`` or ``p = inf``, threads from :func:`~mibench.estimators._threads.query_workers`) below
     :data:`BRUTE_FORCE_MIN_DIM` dimensions and blocked brute-force distances
     (O(n * block_rows) memory, never n x n) from there on: ``scipy.spatial.distance.cdist`` for the max norm; for
     the Euclidean norm a BLAS matrix-product screen picks candidates with a proven rounding bound and their
@@ -146,7 +146,7 @@ def knn_distances(
     if used == "tree":
         tree = cKDTree(points)
         p = 2.0 if metric == "euclidean" else np.inf
-        dist, _ = tree.query(points, k=(ranks + 1).tolist(), p=p, workers=_neighbors.query_workers())
+        dist, _ = tree.query(points, k=(ranks + 1).tolist(), p=p, workers=query_workers())
         return np.ascontiguousarray(dist.reshape(n, ranks.size)), used
     kmax = int(ranks.max())
     if block_rows is None:
