@@ -1,14 +1,18 @@
 """Network tasks: exact-truth :class:`~mibench.interface.Task` objects from a :class:`TrainingRecord`.
 
 For a recorded layer ``T_l`` (``l = 1 .. L``, ``L`` the softmax output) at a logged epoch ``e`` the population is
-the data set with ``X`` uniform on its ``n`` rows (DESIGN.md, "Network tasks are tasks too"). Two pairs:
+the data set with ``X`` uniform on its ``N`` rows. Two pairs:
 
 * ``"xt"``: ``(X, T_l)``, truth ``I(X; T_l) = H(T_l)``;
 * ``"ty"``: ``(T_l, Y)``, truth ``I(T_l; Y) = H(T_l) - sum_y p(y) H(T_l | Y = y)``;
 
-both exact (:mod:`~mibench.networks.exact`), in nats, ``truth="exact"``, ``mi_stderr=0``. ``sample(n, seed)`` draws
-``n`` row indices uniformly *with replacement* (``rng.integers(0, N, n)``) and returns the rows' pair, so samples
-repeat rows and layer vectors: the sample is from a discrete distribution with at most ``N`` atoms.
+both exact (:mod:`~mibench.networks.exact`), in nats, ``truth="exact"``, ``mi_stderr=0``.
+
+**What ``n`` means.** The population is finite (``N`` rows, X uniform on them), so ``sample(n, seed)`` draws ``n``
+*distinct* rows: a seeded random permutation of the rows, of which the first ``n`` are kept (sampling without
+replacement). ``n = N`` gives every row of the data set exactly once, in a seeded order -- the whole population,
+which is what the information-plane literature gives its estimators; smaller ``n`` is a uniform subsample;
+``n > N`` is an error (there are only ``N`` distinct rows to give).
 
 What an estimator receives (``representation``):
 
@@ -18,13 +22,28 @@ What an estimator receives (``representation``):
   order and ties are kept and the MI is the same); ``X`` as int64 when the inputs are integer-valued (12-bit
   set), else float64; ``Y`` int64. ``discrete=True`` exactly when both returned arrays are integer.
 
+**Task-supplied estimator context** (:attr:`~mibench.interface.Task.context`): the settings the
+information-plane studies use, which belong to the layer and not to a suite:
+
+* binning: ``strategy="fixed-edges"`` with ``edges`` chosen by the layer's activation -- Shwartz-Ziv & Tishby's
+  ``linspace(-1, 1, 30)`` for tanh (made for tanh's range), and :data:`BINS` equal-width cells between the
+  minimum and maximum of every layer at every logged epoch of the record for ReLU (Lorenzen, Igel & Nielsen's
+  per-run range: unbounded values, and edges that stay fixed over epochs so that the binned MI does not move
+  merely because a layer's range moves); the other variable (X, or the label Y) is taken as symbols
+  (``x_strategy="none"`` or ``y_strategy="none"``), so binning never merges two inputs or two classes and
+  ``I(X; T)`` is the binned ``H(T)``;
+* KDE bounds: ``target="input"`` for ``xt`` and ``"labels"`` for ``ty``.
+
+Under the ``codes`` representation binning takes every value as a symbol (``strategy="none"``).
+
 Ids: ``{record.name}-e{epoch}-l{layer}-{pair}``, plus ``-codes`` for the codes representation, e.g.
 ``net-12bit-tanh-s0-e100-l6-xt``: readable and unique within a record (and across records that differ in a
 setting shown in :attr:`TrainingRecord.name`). ``params["record"]`` holds the record's full identity and
 ``version`` ends with the record's digest, so results of different runs never mix. These ids are not in the
 global catalogue: records are produced at run time. :func:`parse_task_id` splits an id into the record name and
-the (epoch, layer, pair, representation); :func:`task_from_id` rebuilds the task from a loaded record, which is
-what a worker needs once something maps record names to record files.
+the (epoch, layer, pair, representation); :func:`task_from_id` rebuilds the task from a loaded record.
+:func:`mibench.resolver.resolve_task` maps a network id to ``{records_dir}/{record name}.npz`` and calls it, so
+the runner runs network tasks like any other.
 """
 
 from __future__ import annotations
@@ -40,20 +59,26 @@ from mibench.networks.exact import layer_information
 from mibench.networks.training import TrainingRecord
 
 __all__ = [
+    "BINS",
     "FAMILY",
     "ID_PATTERN",
     "PAIRS",
     "REPRESENTATIONS",
     "VERSION",
-    "RowSampler",
+    "PopulationSampler",
+    "binning_edges",
     "network_task",
     "network_tasks",
     "parse_task_id",
     "task_from_id",
+    "task_id",
 ]
 
 FAMILY = "network"
-VERSION = "1"
+#: 2: samples are drawn without replacement from the population (1 drew rows with replacement).
+VERSION = "2"
+#: Equal-width cells of the per-run range used for ReLU layers (the tanh edges are Shwartz-Ziv & Tishby's).
+BINS = 30
 PAIRS = ("xt", "ty")
 REPRESENTATIONS = ("values", "codes")
 
@@ -64,15 +89,35 @@ ID_PATTERN = re.compile(
 
 
 @dataclass(frozen=True, eq=False)
-class RowSampler:
-    """Picklable sampler: rows drawn uniformly with replacement, returning ``(a[idx], b[idx])``."""
+class PopulationSampler:
+    """Picklable sampler over a finite population of rows: ``n`` distinct rows in a seeded random order (the first
+    ``n`` of ``rng.permutation(N)``), returning ``(a[rows], b[rows])``."""
 
     a: np.ndarray = field(repr=False)
     b: np.ndarray = field(repr=False)
 
     def __call__(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        idx = rng.integers(0, self.a.shape[0], size=n)
-        return self.a[idx], self.b[idx]
+        population = self.a.shape[0]
+        if n > population:
+            raise ValueError(
+                f"a network task's population has {population} rows; n = {n} would repeat rows (use n <= {population};"
+                f" n = {population} gives every row once)"
+            )
+        rows = rng.permutation(population)[:n]
+        return self.a[rows], self.b[rows]
+
+
+def binning_edges(record: TrainingRecord) -> list[float]:
+    """The binning edges of the record's layers (see the module docstring): ``linspace(-1, 1, 30)`` for tanh,
+    :data:`BINS` equal-width cells over the range of all layers and logged epochs for other activations."""
+    if record.spec.activation == "tanh":
+        return np.linspace(-1.0, 1.0, BINS).tolist()
+    lows = [float(grid[0]) for layer in record.grids for grid in layer if grid.size]
+    highs = [float(grid[-1]) for layer in record.grids for grid in layer if grid.size]
+    low, high = min(lows), max(highs)
+    if not high > low:
+        low, high = low - 0.5, high + 0.5  # a constant network: any cells give one symbol
+    return np.linspace(low, high, BINS + 1).tolist()
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -109,17 +154,16 @@ def network_task(
     else:
         a, b, truth = t, y, info.i_ty
     discrete = bool(np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer))
-    suffix = "-codes" if representation == "codes" else ""
     width = int(codes.shape[1])
     symbol = f"T{layer}" if layer < record.n_layers else "the output"
     quantity = f"I(X; {symbol})" if pair == "xt" else f"I({symbol}; Y)"
     return Task(
-        id=f"{record.name}-e{epoch}-l{layer}-{pair}{suffix}",
+        id=task_id(record.name, epoch, layer, pair, representation),
         family=FAMILY,
         dim_x=int(a.shape[1]),
         dim_y=int(b.shape[1]),
         mi=float(truth),
-        sampler=RowSampler(_readonly(a), _readonly(b)),
+        sampler=PopulationSampler(_readonly(a), _readonly(b)),
         mi_stderr=0.0,
         truth="exact",
         params={
@@ -138,7 +182,21 @@ def network_task(
         description=f"exact {quantity} of {record.name} at epoch {epoch} (layer width {width}, X uniform on "
         f"{record.n} rows)",
         discrete=discrete,
+        context=_context(record, pair, representation),
     )
+
+
+def _context(record: TrainingRecord, pair: str, representation: str) -> dict[str, object]:
+    target = "input" if pair == "xt" else "labels"
+    if representation == "codes":  # the codes are the symbols already
+        return {"strategy": "none", "target": target}
+    symbols = "x_strategy" if pair == "xt" else "y_strategy"
+    return {"strategy": "fixed-edges", "edges": binning_edges(record), symbols: "none", "target": target}
+
+
+def task_id(record_name: str, epoch: int, layer: int, pair: str, representation: str = "values") -> str:
+    """The id of a network task (see the module docstring), without building the task."""
+    return f"{record_name}-e{int(epoch)}-l{int(layer)}-{pair}{'-codes' if representation == 'codes' else ''}"
 
 
 def network_tasks(

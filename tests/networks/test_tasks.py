@@ -1,4 +1,5 @@
-"""Network tasks: ids, exact truths, what the sampler returns under each representation, uniform row sampling."""
+"""Network tasks: ids, exact truths, what the sampler returns under each representation, sampling without
+replacement from the finite population, and the context they supply to estimators."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ pytest.importorskip("torch")
 from mibench.interface import Task, canonical_json
 from mibench.networks.exact import layer_information
 from mibench.networks.model import NetworkSpec
-from mibench.networks.tasks import RowSampler, network_task, network_tasks, parse_task_id, task_from_id
+from mibench.networks.tasks import (
+    BINS,
+    PopulationSampler,
+    binning_edges,
+    network_task,
+    network_tasks,
+    parse_task_id,
+    task_from_id,
+    task_id,
+)
 from mibench.networks.training import train
 
 
@@ -42,7 +52,7 @@ def test_all_tasks_have_unique_readable_ids_and_exact_truths(record):
     task = network_task(record, 6, 2, "xt")
     assert task.id == "net-12bit-tanh-s0-e2-l6-xt"
     assert isinstance(task, Task) and task.family == "network" and task.truth == "exact" and task.mi_stderr == 0
-    assert task.version == f"1-{record.digest}"
+    assert task.version == f"2-{record.digest}"
     info = layer_information(record.layer_codes(6, 2), record.y)
     assert task.mi == info.i_xt and network_task(record, 6, 2, "ty").mi == info.i_ty
     canonical_json(task.params)  # JSON-able
@@ -74,32 +84,68 @@ def test_representations_and_discrete_flags(record, twelve):
         network_task(record, 3, 1, "xt")
 
 
-def test_samples_are_rows_of_the_data_set_drawn_uniformly(record, twelve):
+def test_samples_are_distinct_rows_of_the_data_set(record):
+    """n rows drawn without replacement: n = N is every row once (in a seeded order), n < N a uniform subset."""
     task = network_task(record, 6, 2, "xt", representation="codes")
-    x, t = task.sample(20000, seed=5)
-    index = x @ (2 ** np.arange(11, -1, -1))  # the row each sample came from
+    weights = 2 ** np.arange(11, -1, -1)
+    x, t = task.sample(4096, seed=5)
+    index = x @ weights  # the row each sample came from
+    np.testing.assert_array_equal(np.sort(index), np.arange(4096))  # the whole population, each row once
+    assert not np.array_equal(index, np.arange(4096))  # in a seeded order, not the stored one
     np.testing.assert_array_equal(t, record.layer_codes(6, 2)[index].astype(np.int64))
-    counts = np.bincount(index, minlength=4096)
-    assert counts.min() >= 0 and abs(counts.mean() - 20000 / 4096) < 1e-12
-    assert np.std(counts) == pytest.approx(math.sqrt(20000 / 4096), rel=0.1)  # multinomial spread
+    part = task.sample(1000, seed=7)[0] @ weights
+    assert np.unique(part).size == 1000  # no row twice
+    # uniform: over many seeds each row is drawn with probability n / N
+    hits = np.zeros(4096)
+    for seed in range(200):
+        hits[np.asarray(task.sample(512, seed=seed)[0] @ weights)] += 1
+    expected = 200 * 512 / 4096
+    assert hits.mean() == pytest.approx(expected, rel=1e-12)
+    assert np.std(hits) == pytest.approx(math.sqrt(expected * (1 - 512 / 4096)), rel=0.1)  # binomial spread
     a = task.sample(100, seed=5)[0]
-    c = task.sample(100, seed=6)[0]
-    assert np.array_equal(a, task.sample(100, seed=5)[0]) and not np.array_equal(a, c)
+    assert np.array_equal(a, task.sample(100, seed=5)[0]) and not np.array_equal(a, task.sample(100, seed=6)[0])
+    with pytest.raises(ValueError, match="4096 rows"):
+        task.sample(4097, seed=0)
 
 
-def test_plug_in_on_a_large_sample_approaches_the_truth(record):
+def test_context_supplies_the_study_binning_and_the_kde_target(record):
+    """tanh layers: Shwartz-Ziv & Tishby's 30 edges on (-1, 1); the other side as symbols; the KDE target by pair."""
+    xt, ty = network_task(record, 3, 2, "xt"), network_task(record, 3, 2, "ty")
+    assert xt.context == {
+        "strategy": "fixed-edges",
+        "edges": np.linspace(-1, 1, 30).tolist(),
+        "x_strategy": "none",
+        "target": "input",
+    }
+    assert ty.context["y_strategy"] == "none" and ty.context["target"] == "labels" and "x_strategy" not in ty.context
+    assert network_task(record, 3, 2, "xt", representation="codes").context == {"strategy": "none", "target": "input"}
+    canonical_json(dict(xt.context))  # JSON-able, so the runner can record it
+
+
+def test_relu_edges_span_every_layer_and_epoch(twelve):
+    relu = train(twelve, NetworkSpec(activation="relu"), epochs=2, seed=0, log_at=[0, 2])
+    edges = binning_edges(relu)
+    values = [relu.layer_values(layer, epoch) for layer in range(1, relu.n_layers + 1) for epoch in (0, 2)]
+    assert len(edges) == BINS + 1
+    assert edges[0] == min(float(v.min()) for v in values) and edges[-1] == max(float(v.max()) for v in values)
+
+
+def test_plug_in_on_the_whole_population_is_the_truth(record):
+    """n = N gives every row once, so the sample's empirical law is the population's and the plug-in MI of the
+    codes is the exact truth (an independent count of the same quantity)."""
     task = network_task(record, 6, 2, "ty", representation="codes")
-    t, y = task.sample(200_000, seed=0)
-    assert _plug_in_mi(t, y) == pytest.approx(task.mi, abs=5e-3)
+    t, y = task.sample(4096, seed=0)
+    assert _plug_in_mi(t, y) == pytest.approx(task.mi, abs=1e-12)
     task = network_task(record, 6, 2, "xt", representation="codes")
-    t = task.sample(200_000, seed=0)[1]
-    assert _plug_in_mi(t, t) == pytest.approx(task.mi, abs=0.02)  # H(T) of the sampled layer
+    x, t = task.sample(4096, seed=0)
+    assert _plug_in_mi(x, t) == pytest.approx(task.mi, abs=1e-12)
+    assert _plug_in_mi(t, t) == pytest.approx(task.mi, abs=1e-12)  # I(X; T) = H(T)
 
 
 def test_tasks_pickle_for_worker_processes(record):
     task = network_task(record, 2, 2, "ty")
     clone = pickle.loads(pickle.dumps(task))
-    assert clone == task and isinstance(clone.sampler, RowSampler)
+    assert clone == task and isinstance(clone.sampler, PopulationSampler)
     np.testing.assert_array_equal(clone.sample(10, 3)[0], task.sample(10, 3)[0])
 
 
@@ -109,6 +155,8 @@ def test_ids_parse_and_rebuild_from_a_record(record):
         assert parts is not None and parts["record"] == record.name
         rebuilt = task_from_id(record, task.id)
         assert rebuilt == task and rebuilt.version == task.version
+    assert task_id(record.name, 2, 6, "ty") == network_task(record, 6, 2, "ty").id
+    assert task_id(record.name, 2, 6, "xt", "codes") == network_task(record, 6, 2, "xt", representation="codes").id
     assert parse_task_id("gaussian-pairs-1x1-rho0.5") is None
     assert task_from_id(record, "net-12bit-relu-s0-e2-l1-xt") is None  # another record
     assert task_from_id(record, "net-12bit-tanh-s0-e1-l1-xt") is None  # epoch not logged
