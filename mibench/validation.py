@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+__all__ = ["check_int", "check_positive", "check_real"]
+
 
 def check_int(name: str, value: object, low: int = 1, high: int | None = None) -> int:
     """``value`` as an int in ``[low, high]`` (``high`` None: no upper bound); booleans are refused.
@@ -31,10 +33,39 @@ def check_positive(name: str, value: object) -> float:
     Raises:
         ValueError: naming the parameter and its valid range.
     """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not (math.isfinite(value) and value > 0)
+    return check_real(name, value, 0.0, low_open=True)
+
+
+def check_real(
+    name: str,
+    value: object,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """``value`` as a finite float in the interval from ``low`` to ``high`` (closed at an end unless that end is
+    ``*_open``; an infinite end only says the side is unbounded); booleans and non-numbers are refused.
+
+    Raises:
+        ValueError: naming the parameter and its valid interval, e.g. ``rho must be a finite number in (-1, 1),
+            got 1.0``.
+    """
+    numeric = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    if not (
+        numeric
+        and math.isfinite(value)
+        and (low < value if low_open else low <= value)
+        and (value < high if high_open else value <= high)
     ):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        if math.isinf(low) and math.isinf(high):
+            valid = "a finite number"
+        elif math.isinf(high):
+            valid = f"a finite number {'>' if low_open else '>='} {low:g}"
+        elif math.isinf(low):
+            valid = f"a finite number {'<' if high_open else '<='} {high:g}"
+        else:
+            valid = f"a finite number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be {valid}, got {value!r}")
     return float(value)

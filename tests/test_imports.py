@@ -130,9 +130,8 @@ def test_find_cycle_reports_the_cycle() -> None:
 
 def test_no_import_cycle_among_mibench_modules() -> None:
     cycle = find_cycle(import_graph())
-    assert cycle is None, (
-        "import cycle among mibench modules (imports inside functions count): " + " -> ".join(cycle or [])
-    )
+    found = " -> ".join(cycle or [])
+    assert cycle is None, f"import cycle among mibench modules (imports inside functions count): {found}"
 
 
 def _mibench_modules_after(statement: str) -> list[str]:

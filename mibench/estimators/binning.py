@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
+from mibench.validation import check_int, check_positive
 
 __all__ = ["STRATEGIES", "Binning"]
 
@@ -49,21 +50,31 @@ _BINCOUNT_FACTOR = 4
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _check_strategy(strategy: Any) -> str:
+def _check_strategy(strategy: Any, name: str = "strategy") -> str:
     if not isinstance(strategy, str) or strategy not in STRATEGIES:
-        raise ValueError(f"Binning: unknown strategy {strategy!r}; use one of {', '.join(map(repr, STRATEGIES))}")
+        raise ValueError(f"Binning: unknown {name} {strategy!r}; use one of {', '.join(map(repr, STRATEGIES))}")
     return strategy
+
+
+def _check_side_strategy(value: Any, name: str, strategy: str) -> str:
+    """``x_strategy`` / ``y_strategy``: ``None`` (the same as ``strategy``) or one of :data:`STRATEGIES`."""
+    if value is None:
+        return strategy
+    if not isinstance(value, str) or value not in STRATEGIES:
+        raise ValueError(
+            f"Binning: unknown {name} {value!r}; use None (the same as strategy) or one of "
+            f"{', '.join(map(repr, STRATEGIES))}"
+        )
+    return value
 
 
 def _check_bins(bins: Any, strategy: str) -> int:
     if bins is None:
         raise ValueError(f"Binning: strategy {strategy!r} needs bins (the number of bins per coordinate), got None")
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= _MAX_CELL:
-        raise ValueError(
-            f"Binning: bins (the number of bins per coordinate) must be an integer >= 1 (and at most 2**61), "
-            f"got {bins!r}"
-        )
-    return int(bins)
+    bins = check_int("Binning: bins (the number of bins per coordinate)", bins)
+    if bins > _MAX_CELL:
+        raise ValueError(f"Binning: bins (the number of bins per coordinate) must be at most 2**61, got {bins}")
+    return bins
 
 
 def _is_real(value: Any) -> bool:
@@ -73,9 +84,7 @@ def _is_real(value: Any) -> bool:
 def _check_width(width: Any) -> float:
     if width is None:
         raise ValueError("Binning: strategy 'fixed-width' needs width (the bin width), got None")
-    if not _is_real(width) or not (math.isfinite(width) and width > 0):
-        raise ValueError(f"Binning: width (the bin width) must be a finite number > 0, got {width!r}")
-    return float(width)
+    return check_positive("Binning: width (the bin width)", width)
 
 
 def _check_edges(edges: Any, bins: Any, bin_range: Any) -> np.ndarray | tuple[float, float, int]:
@@ -300,7 +309,8 @@ class Binning(BaseEstimator):
     :math:`\log n` (exactly, once all x values are distinct) whatever the true MI -- the artefact the benchmark
     shows.
 
-    Strategies (each coordinate separately; the same rule for x and y):
+    Strategies (each coordinate separately; the same rule for x and y unless ``x_strategy`` or ``y_strategy``
+    gives one side its own):
 
     * ``"equal-width"`` (``bins``): ``bins`` cells of equal width over the sample's own range
       ``[min, max]`` of that coordinate, edges ``linspace(min, max, bins + 1)``; cell i holds
@@ -323,6 +333,13 @@ class Binning(BaseEstimator):
       to strictly increasing maps of each coordinate.
     * ``"none"``: the values themselves are the symbols (discrete / integer data).
 
+    Per side: ``x_strategy`` (``y_strategy``) replaces ``strategy`` for the coordinates of x (of y), with the same
+    ``bins``, ``width``, ``edges`` and ``range``. For example ``Binning(strategy="fixed-edges", edges=edges,
+    x_strategy="none")`` bins a layer's values y with the edges and takes the rows of x (network inputs, class
+    labels) as symbols as they are; with distinct input rows the estimate of I(X;T) is then the binned H(T), as
+    Shwartz-Ziv & Tishby computed it. A task can set these four (``tags.task_context``): a network layer's task
+    supplies its edges and says which side is symbols already.
+
     Parameters a strategy does not use are ignored (but ``edges`` and ``range`` together are an error). Whole-vector
     symbols are built without a d-dimensional histogram (mixed-radix int64 keys, relabelled densely by counting
     or sorting), so memory is O(n) whatever the dimension and time O(n d) plus a few O(n log n) sorts.
@@ -338,6 +355,8 @@ class Binning(BaseEstimator):
             estimators holding equal but distinct arrays with ``==`` is ambiguous (numpy's elementwise ``==``).
         range: ``(lo, hi)`` for ``"fixed-edges"`` instead of ``edges``.
         miller_madow: add the Miller-Madow correction ``(m - 1)/(2n)`` to each entropy.
+        x_strategy: the strategy for x's coordinates; ``None`` (default): ``strategy``.
+        y_strategy: the strategy for y's coordinates; ``None`` (default): ``strategy``.
     """
 
     tags: ClassVar[EstimatorTags] = EstimatorTags(
@@ -361,6 +380,7 @@ class Binning(BaseEstimator):
                 "edges +3.3",
             ),
         ),
+        task_context=("strategy", "edges", "x_strategy", "y_strategy"),
     )
 
     def __init__(
@@ -372,6 +392,8 @@ class Binning(BaseEstimator):
         edges: Sequence[float] | np.ndarray | None = None,
         range: tuple[float, float] | None = None,  # the name numpy.histogram uses
         miller_madow: bool = False,
+        x_strategy: str | None = None,
+        y_strategy: str | None = None,
     ):
         self.strategy = strategy
         self.bins = bins
@@ -379,23 +401,25 @@ class Binning(BaseEstimator):
         self.edges = edges
         self.range = range
         self.miller_madow = miller_madow
-
-    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
-        """Binning estimate of I(X;Y) in nats for the joint sample ``(x[i], y[i])``."""
-        return self.estimate_with_info(x, y).value
+        self.x_strategy = x_strategy
+        self.y_strategy = y_strategy
 
     def estimate_with_info(self, x: np.ndarray, y: np.ndarray) -> Estimate:
-        """The estimate plus ``{"strategy", "n_cells_x", "n_cells_y", "n_cells_xy", "h_x", "h_y", "h_xy",
-        "miller_madow"}`` (occupied cells; entropies in nats, Miller-Madow corrected when asked)."""
+        """The estimate plus ``{"strategy", "x_strategy", "y_strategy", "n_cells_x", "n_cells_y", "n_cells_xy",
+        "h_x", "h_y", "h_xy", "miller_madow"}`` (the strategies used for each side; occupied cells; entropies in
+        nats, Miller-Madow corrected when asked)."""
         strategy = _check_strategy(self.strategy)
-        discretise = self._discretiser(strategy)
+        x_strategy = _check_side_strategy(self.x_strategy, "x_strategy", strategy)
+        y_strategy = _check_side_strategy(self.y_strategy, "y_strategy", strategy)
+        discretise_x = self._discretiser(x_strategy)
+        discretise_y = discretise_x if y_strategy == x_strategy else self._discretiser(y_strategy)
         miller_madow = _check_flag(self.miller_madow)
         x2, y2 = validate_sample(x, y, min_samples=self.tags.min_samples, allow_integer=True)
         n = x2.shape[0]
 
         # one column at a time (a generator), so memory does not grow with the dimension
-        sx, m_x = _row_symbols(discretise(x2[:, j]) for j in range(x2.shape[1]))
-        sy, m_y = _row_symbols(discretise(y2[:, j]) for j in range(y2.shape[1]))
+        sx, m_x = _row_symbols(discretise_x(x2[:, j]) for j in range(x2.shape[1]))
+        sy, m_y = _row_symbols(discretise_y(y2[:, j]) for j in range(y2.shape[1]))
         counts_x = np.bincount(sx, minlength=m_x)
         counts_y = np.bincount(sy, minlength=m_y)
         sx *= m_y
@@ -415,6 +439,8 @@ class Binning(BaseEstimator):
             value = max(value, 0.0)
         info = {
             "strategy": strategy,
+            "x_strategy": x_strategy,
+            "y_strategy": y_strategy,
             "n_cells_x": m_x,
             "n_cells_y": m_y,
             "n_cells_xy": m_xy,

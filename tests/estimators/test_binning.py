@@ -306,10 +306,12 @@ def test_info_and_determinism() -> None:
     x, y = correlated(rng, 2000, 2, 1)
     estimate = Binning(bins=5).estimate_with_info(x, y)
     assert set(estimate.info) == {
-        "strategy", "n_cells_x", "n_cells_y", "n_cells_xy", "h_x", "h_y", "h_xy", "miller_madow"
+        "strategy", "x_strategy", "y_strategy", "n_cells_x", "n_cells_y", "n_cells_xy", "h_x", "h_y", "h_xy",
+        "miller_madow",
     }  # fmt: skip
     info = estimate.info
-    assert info["strategy"] == "equal-width" and info["miller_madow"] is False
+    assert info["strategy"] == info["x_strategy"] == info["y_strategy"] == "equal-width"
+    assert info["miller_madow"] is False
     assert estimate.value == pytest.approx(info["h_x"] + info["h_y"] - info["h_xy"], abs=1e-12)
     assert max(info["n_cells_x"], info["n_cells_y"]) <= info["n_cells_xy"] <= info["n_cells_x"] * info["n_cells_y"]
     assert all(isinstance(info[k], int) for k in ("n_cells_x", "n_cells_y", "n_cells_xy"))
@@ -321,12 +323,16 @@ def test_info_and_determinism() -> None:
 
 def test_parameters_are_stored_verbatim() -> None:
     edges = [0.0, 1.0]
-    estimator = Binning(strategy="fixed-edges", bins=3, width=0.5, edges=edges, range=None, miller_madow=True)
+    estimator = Binning(
+        strategy="fixed-edges", bins=3, width=0.5, edges=edges, range=None, miller_madow=True, x_strategy="none"
+    )
     assert estimator.get_params() == {
-        "strategy": "fixed-edges", "bins": 3, "width": 0.5, "edges": edges, "range": None, "miller_madow": True
+        "strategy": "fixed-edges", "bins": 3, "width": 0.5, "edges": edges, "range": None, "miller_madow": True,
+        "x_strategy": "none", "y_strategy": None,
     }  # fmt: skip
     assert estimator.edges is edges
     assert Binning(bins="bad").bins == "bad"  # validated when estimating, not when constructing
+    assert Binning(x_strategy="bad").x_strategy == "bad"
     assert Binning.tags.accepts_discrete and not Binning.tags.stochastic and Binning.tags.min_samples == 2
     assert set(STRATEGIES) == {"equal-width", "fixed-width", "fixed-edges", "equal-mass", "none"}
 
@@ -352,7 +358,7 @@ GOOD_X = np.arange(10.0)
         ({"bins": -3}, r"bins .* must be an integer >= 1"),
         ({"bins": 2.5}, r"bins .* must be an integer >= 1"),
         ({"bins": True}, r"bins .* must be an integer >= 1"),
-        ({"bins": 2**62}, r"at most 2\*\*61"),
+        ({"bins": 2**62}, r"bins .* must be at most 2\*\*61, got 4611686018427387904"),
         ({"strategy": "equal-mass", "bins": 0}, r"bins .* must be an integer >= 1"),
         ({"bins": None}, "strategy 'equal-width' needs bins"),
         ({"strategy": "equal-mass", "bins": None}, "strategy 'equal-mass' needs bins"),
@@ -376,6 +382,12 @@ GOOD_X = np.arange(10.0)
         ({"strategy": "fixed-edges", "range": (0, 1, 2), "bins": 3}, r"pair \(lo, hi\)"),
         ({"strategy": "fixed-edges", "range": (0, 1), "bins": None}, "needs bins"),
         ({"miller_madow": "yes"}, "miller_madow must be True or False"),
+        ({"x_strategy": "equal_width"}, r"unknown x_strategy 'equal_width'; use None \(the same as strategy\)"),
+        ({"y_strategy": 3}, r"unknown y_strategy 3; use None"),
+        ({"strategy": "bad", "x_strategy": "none", "y_strategy": "none"}, "unknown strategy 'bad'"),
+        ({"x_strategy": "fixed-width"}, "strategy 'fixed-width' needs width"),
+        ({"strategy": "none", "y_strategy": "fixed-edges"}, "needs edges .* or range"),
+        ({"strategy": "none", "y_strategy": "equal-mass", "bins": 0}, r"bins .* must be an integer >= 1"),
     ],
 )
 def test_bad_hyperparameters(params: dict, match: str) -> None:
@@ -404,3 +416,66 @@ def test_range_too_narrow_for_float64() -> None:
 def test_bad_input(x: np.ndarray, y: np.ndarray, match: str, strategy: str) -> None:
     with pytest.raises(ValueError, match=match):
         Binning(strategy=strategy).estimate(x, y)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Per-side strategies and task-supplied context
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _twelve_bit_inputs() -> np.ndarray:
+    """The 4096 inputs of the 12-bit data set: the bits of 0..4095 as floats 0/1, (4096, 12)."""
+    ids = np.arange(4096)
+    return ((ids[:, None] >> np.arange(11, -1, -1)) & 1).astype(np.float64)
+
+
+def test_x_strategy_none_equals_the_bits_on_the_outer_edges_trick() -> None:
+    """Before x_strategy, the information-plane study coded each input bit on the first or the last edge so that
+    fixed-edges binning kept every input distinct; taking x's rows as symbols gives exactly the same value."""
+    x = _twelve_bit_inputs()
+    layer = np.tanh(x @ np.random.default_rng(11).standard_normal((12, 3)))  # a continuous "layer", (4096, 3)
+    edges = np.linspace(-1.0, 1.0, 30).tolist()
+    on_edges = np.where(x == 1.0, edges[-1], edges[0])  # the old trick
+    old = Binning(strategy="fixed-edges", edges=edges).estimate(on_edges, layer)
+    new = Binning(strategy="fixed-edges", edges=edges, x_strategy="none").estimate_with_info(x, layer)
+    assert new.value == old
+    assert new.info["x_strategy"] == "none" and new.info["y_strategy"] == "fixed-edges"
+    assert new.info["n_cells_x"] == 4096
+    assert new.value == pytest.approx(new.info["h_y"], abs=1e-12)  # distinct inputs: I(X;T) = H(T binned)
+    # the plain 0/1 inputs without x_strategy fall into two of the 29 cells (0 and 1 apart): the same partition
+    assert Binning(strategy="fixed-edges", edges=edges).estimate(x, layer) == old
+    # y's side: labels as symbols, the layer binned
+    labels = (x.sum(axis=1) % 2).astype(np.int64)
+    by_side = Binning(strategy="fixed-edges", edges=edges, y_strategy="none").estimate(layer, labels)
+    labels_on_edges = np.where(labels == 1, edges[-1], edges[0]).astype(np.float64)
+    assert by_side == Binning(strategy="fixed-edges", edges=edges).estimate(layer, labels_on_edges)
+
+
+def test_per_side_strategies_bin_each_side_by_its_own_rule() -> None:
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 7, size=(600, 2)).astype(np.float64)
+    y = x[:, :1] + rng.standard_normal((600, 1))
+    both = Binning(strategy="equal-width", bins=6, x_strategy="none").estimate_with_info(x, y)
+    x_symbols = [tuple(row) for row in x.tolist()]  # "none": the rows as they are
+    y_cells = naive_cells(y[:, 0].tolist(), "equal-width", {"bins": 6})
+    joint = list(zip(x_symbols, y_cells, strict=True))
+    expected = naive_entropy(x_symbols) + naive_entropy(y_cells) - naive_entropy(joint)
+    assert both.value == pytest.approx(expected, abs=1e-12)
+    assert both.info["strategy"] == "equal-width" and both.info["x_strategy"] == "none"
+    # a side strategy equal to strategy changes nothing; swapping x and y with the sides swapped changes nothing
+    plain = Binning(bins=6).estimate(x, y)
+    assert Binning(bins=6, x_strategy="equal-width", y_strategy="equal-width").estimate(x, y) == plain
+    assert Binning(strategy="equal-width", bins=6, y_strategy="none").estimate(y, x) == both.value
+
+
+def test_task_context_names_the_binning_settings_a_task_supplies() -> None:
+    from mibench.interface import task_context_params
+
+    assert Binning.tags.task_context == ("strategy", "edges", "x_strategy", "y_strategy")
+    signature_params = set(Binning().get_params())
+    assert set(Binning.tags.task_context) <= signature_params
+    context = {"strategy": "fixed-edges", "edges": [-1.0, 0.0, 1.0], "x_strategy": "none", "target": "input"}
+    assert task_context_params(Binning.tags, {"edges": [0.0, 1.0]}, context) == {
+        "strategy": "fixed-edges",
+        "x_strategy": "none",
+    }
