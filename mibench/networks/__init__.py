@@ -11,6 +11,14 @@ Networks", ICLR 2022). One module per job:
 * :mod:`~mibench.networks.training` -- training with logged epochs; the :class:`TrainingRecord` (.npz).
 * :mod:`~mibench.networks.exact` -- exact ``I(X; T)`` and ``I(T; Y)`` from a layer's integer codes.
 * :mod:`~mibench.networks.tasks` -- :class:`~mibench.interface.Task` objects from a training record.
+* :mod:`~mibench.networks.records` -- a study directory's records and manifest on disk.
+* :mod:`~mibench.networks.config` -- what an information-plane study trains and estimates; its presets.
+* :mod:`~mibench.networks.restarts` -- train or reuse each (activation, seed), with the restart rule.
+* :mod:`~mibench.networks.study` -- the study: records, then a suite of network tasks through the runner.
+* :mod:`~mibench.networks.fidelity` -- how faithfully an estimator draws the plane; findings of the exact planes.
+
+The study's report and figures are in :mod:`mibench.report.information_plane` and
+:mod:`mibench.report.plane_figures`.
 
 Importing this package is cheap: torch is imported only inside the functions that need it. The names below are
 re-exported lazily.
@@ -39,6 +47,10 @@ _EXPORTS = {
     "network_tasks": "tasks",
     "parse_task_id": "tasks",
     "task_from_id": "tasks",
+    "StudyConfig": "config",
+    "preset": "config",
+    "run_study": "study",
+    "analyse_study": "study",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,6 +1,6 @@
 """How faithfully an estimator draws the information plane, and what the exact planes show.
 
-Input: the tidy planes table of :mod:`~mibench.networks.study` (``activation, seed, layer, epoch, source,
+Input: the tidy planes table of :mod:`~mibench.report.information_plane` (``activation, seed, layer, epoch, source,
 i_xt_bits, i_ty_bits, ...``; ``source == "exact"`` the truth). Estimator rows are compared with the exact row of
 the same (activation, seed, layer, epoch); estimators may cover only some of the logged epochs, and the
 comparisons use exactly the epochs an estimator has. Failed estimates are NaN and are left out (counted).

@@ -5,6 +5,7 @@ Layout of a study directory (see :mod:`~mibench.networks.study`)::
     DIR/manifest.json             the study configuration and what was run (JSON, written by the study)
     DIR/records/{name}.npz        one TrainingRecord per (activation, seed, configuration); name = record.name
     DIR/records/{name}.rejected.json   a run discarded by the restart rule (so a resumed study does not redo it)
+    DIR/results.sqlite            the runner's results store: the estimators' jobs on the records' network tasks
 
 Records are written atomically (a temporary file in the same folder, then ``os.replace``), so an interrupted
 study never leaves a half-written ``.npz`` that a resumed one would trust. :func:`load_record` caches loaded

@@ -39,6 +39,7 @@ import numpy as np
 
 from mibench.networks.datasets import Dataset, stratified_split
 from mibench.networks.model import DIGITS_WIDTHS, TWELVE_BIT_WIDTHS, NetworkSpec, QuantizedMLP, torch_threads
+from mibench.validation import check_int
 
 __all__ = ["RECORD_FORMAT", "TrainingRecord", "compact_codes", "log_epochs", "train"]
 
@@ -56,8 +57,7 @@ def log_epochs(n_epochs: int, mode: str = "log", count: int = 100, every: int | 
     ``count + 1`` epochs, fewer when early epochs coincide). ``mode="every"``: ``0, k, 2k, ...`` and
     ``n_epochs`` (``every = k``; the paper recorded every 5th epoch). ``mode="all"``: every epoch.
     """
-    if isinstance(n_epochs, bool) or not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
-        raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
+    check_int("n_epochs", n_epochs, 0)
     if mode == "log":
         if count < 1:
             raise ValueError(f"count must be >= 1, got {count!r}")
@@ -130,9 +130,7 @@ class TrainingRecord:
         return int(hits[0])
 
     def _check_layer(self, layer: int) -> int:
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= self.n_layers:
-            raise ValueError(f"layer must be in 1 .. {self.n_layers} (the last is the output), got {layer!r}")
-        return int(layer) - 1
+        return check_int("layer (the last is the output)", layer, 1, self.n_layers) - 1
 
     def layer_codes(self, layer: int, epoch: int) -> np.ndarray:
         """Integer codes ``(n, width)`` of layer ``layer`` (1-based) at logged epoch ``epoch``."""
@@ -313,8 +311,7 @@ def _train(
 ) -> TrainingRecord:
     import torch
 
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    check_int("epochs", epochs, 0)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
     spec = spec or NetworkSpec.for_dataset(dataset.name)

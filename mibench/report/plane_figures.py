@@ -34,7 +34,7 @@ def plot_information_planes(
     """Draw the information planes of a study table and save them as a PNG; returns the path.
 
     Args:
-        planes: the planes table (:mod:`mibench.networks.study`): ``activation, seed, layer, epoch, source,
+        planes: the planes table (:mod:`mibench.report.information_plane`): ``activation, seed, layer, epoch, source,
             i_xt_bits, i_ty_bits``.
         path: the PNG to write (parent folders are created).
         sources: the panels' sources in order (default: ``exact`` then the others as they appear).

@@ -1,95 +1,111 @@
-"""The information-plane study end to end on the smoke preset: records, resume, planes table, analysis, figure."""
+"""The information-plane study on the one pipeline: records, a suite of network tasks through the runner and its
+store, the planes table from store and records, the analysis; and its values unchanged by the move."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from typing import ClassVar
+import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mibench.interface import BaseEstimator, EstimatorTags
+pytest.importorskip("torch")
+
+from mibench.errors import UnknownNameError
 from mibench.networks import records as store
+from mibench.networks.config import StudyConfig, estimator_spec, preset
 from mibench.networks.exact import information_plane
-from mibench.networks.study import (
-    PLANE_COLUMNS,
-    RESTART_SEED_STRIDE,
-    EstimatorSpec,
-    RestartLimitError,
-    StudyConfig,
-    analyse_study,
-    estimator_spec,
-    load_planes,
-    needs_restart,
-    preset,
-    run_study,
-)
+from mibench.networks.restarts import RESTART_SEED_STRIDE, RestartLimitError, needs_restart, study_seed
+from mibench.networks.study import RESULTS_STORE, analyse_study, run_study, study_results
+from mibench.report.information_plane import PLANE_COLUMNS, load_planes
+from mibench.runner import ResultsStore
+from mibench.suites import EstimatorSpec
+from mibench.units import bits_to_nats
 
-
-class AlwaysFails(BaseEstimator):
-    """An estimator that always raises (found by import path ``tests.networks.test_study:AlwaysFails``)."""
-
-    tags: ClassVar[EstimatorTags] = EstimatorTags(accepts_discrete=True, stochastic=False, min_samples=2)
-
-    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
-        raise ValueError("deliberately broken")
-
-
-FAILS = "tests.networks.test_study:AlwaysFails"
+FAILS = "tests.networks.slow_estimator:AlwaysFails"
+REFERENCE = Path(__file__).parent / "data" / "smoke_planes_before_runner.json"
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory):
+    """The smoke study with the estimators of the reference run, one that always fails and one that is missing."""
     out = tmp_path_factory.mktemp("ib") / "smoke"
     config = preset(
         "smoke",
-        estimators=(
-            estimator_spec("binning"),
-            EstimatorSpec(FAILS, label="fails"),
-            EstimatorSpec("no-such-estimator", optional=True),
-        ),
+        estimators=("binning", "gaussian", "ksg", "kde-upper", FAILS, "no-such-estimator"),
+        optional=("no-such-estimator",),
     )
-    result = run_study(config, out, progress=False)
-    return config, out, result
+    result = run_study(config, out, progress=False, jobs=2)
+    paths = analyse_study(out)
+    return config, out, result, paths
 
 
-def test_smoke_study_writes_records_manifest_and_planes(smoke) -> None:
-    config, out, result = smoke
+def test_smoke_study_writes_records_manifest_store_and_planes(smoke) -> None:
+    config, out, result, _ = smoke
     assert len(result.runs) == len(config.activations) * len(config.seeds)
-    assert all(run["trained"] for run in result.runs)
+    assert all(run.trained for run in result.runs)
     for path in result.record_paths:
         assert path.is_file() and path.parent == out / store.RECORDS
     manifest = store.read_manifest(out)
-    assert manifest["status"] == "complete"
-    assert manifest["config"]["name"] == "smoke"
+    assert manifest["status"] == "complete" and manifest["store"] == RESULTS_STORE
     assert StudyConfig.from_dict(manifest["config"]) == config
-    assert "no-such-estimator" in manifest["unavailable"]
     assert result.unavailable.keys() == {"no-such-estimator"}
-
+    # one job per (record, estimated epoch, layer, pair, estimator), all through the runner's store
+    estimated = config.estimated_epochs()
+    n_jobs = len(result.runs) * len(estimated) * 6 * 2 * 5
+    assert result.n_jobs == n_jobs and result.n_already_done == 0
+    with ResultsStore(out / RESULTS_STORE, create=False) as results:
+        frame = results.to_dataframe()
+    assert len(frame) == n_jobs
+    assert set(frame["status"]) <= {"ok", "error", "timeout"}
+    assert set(frame["n"]) == {4096} and set(frame["family"]) == {"network"}
     planes = pd.read_csv(out / "planes.csv")
     assert list(planes.columns) == PLANE_COLUMNS
-    assert set(planes["source"]) == {"exact", "binning", "fails"}
-    n_layers, logged = 6, len(config.logged_epochs())
-    exact = planes[planes["source"] == "exact"]
-    assert len(exact) == len(result.runs) * n_layers * logged
-    # estimators run on the estimated epochs only
-    estimated = config.estimated_epochs()
+    assert set(planes["source"]) == {"exact", "binning", "gaussian", "ksg", "kde-upper", FAILS}
     assert set(planes[planes["source"] == "binning"]["epoch"]) == set(estimated.tolist())
+    assert len(planes[planes["source"] == "exact"]) == len(result.runs) * 6 * len(config.logged_epochs())
+
+
+def test_planes_and_estimates_unchanged_by_the_move_onto_the_runner(smoke) -> None:
+    """Exact planes at every logged epoch and every estimate equal those the study computed before it ran through
+    the runner (same records), and the same estimates fail."""
+    _, out, result, _ = smoke
+    reference = json.loads(REFERENCE.read_text())
+    assert {run.record: store.load_record(out / run.path).digest for run in result.runs} == reference["records"]
+    planes = load_planes(out)
+    checked = {"exact": 0, "estimates": 0, "failures": 0}
+    for row in reference["rows"]:
+        match = planes[
+            (planes["activation"] == row["activation"])
+            & (planes["seed"] == row["seed"])
+            & (planes["layer"] == row["layer"])
+            & (planes["epoch"] == row["epoch"])
+            & (planes["source"] == row["source"])
+        ]
+        assert len(match) == 1, row
+        for quantity in ("xt", "ty"):
+            new = bits_to_nats(float(match[f"i_{quantity}_bits"].iloc[0]))
+            old = row[f"i_{quantity}"]
+            if old is None:
+                assert math.isnan(new), row  # it failed before and fails now
+                checked["failures"] += 1
+            else:
+                # float64 round trip through bits and the row order of the sample: 1e-12 relative
+                assert new == pytest.approx(old, rel=1e-12, abs=1e-12), (row, quantity)
+                checked["exact" if row["source"] == "exact" else "estimates"] += 1
+    assert checked["exact"] == 2 * 48 and checked["estimates"] > 100 and checked["failures"] > 0
 
 
 def test_exact_rows_equal_information_plane(smoke) -> None:
-    _, out, result = smoke
+    _, out, result, _ = smoke
     planes = load_planes(out)
     for run in result.runs:
-        record = store.load_record(out / run["path"])
+        record = store.load_record(out / run.path)
         plane = information_plane(record, unit="bits")
-        sel = planes[
-            (planes["source"] == "exact")
-            & (planes["activation"] == run["activation"])
-            & (planes["seed"] == run["seed"])
-        ]
+        sel = planes[(planes["source"] == "exact") & (planes["activation"] == run.activation)]
         for j, epoch in enumerate(plane["epochs"].tolist()):
             for layer in range(1, record.n_layers + 1):
                 row = sel[(sel["epoch"] == epoch) & (sel["layer"] == layer)]
@@ -98,68 +114,83 @@ def test_exact_rows_equal_information_plane(smoke) -> None:
                 assert row["i_ty_bits"].iloc[0] == pytest.approx(plane["i_ty"][j, layer - 1], abs=1e-12)
 
 
-def test_failures_are_recorded_not_fatal(smoke) -> None:
-    _, out, _ = smoke
+def test_failures_are_stored_results_in_the_runner_vocabulary(smoke) -> None:
+    _, out, _, _ = smoke
     planes = load_planes(out)
-    failed = planes[planes["source"] == "fails"]
-    assert len(failed) > 0
-    assert (failed["status"] == "failed").all()
+    failed = planes[planes["source"] == FAILS]
+    assert len(failed) > 0 and (failed["status"] == "error").all()
     assert failed["i_xt_bits"].isna().all() and failed["i_ty_bits"].isna().all()
     assert failed["error"].str.contains("I\\(X;T\\): ValueError: deliberately broken").all()
     assert failed["error"].str.contains("I\\(T;Y\\)").all()
     ok = planes[planes["source"] == "binning"]
     assert (ok["status"] == "ok").all() and ok["i_xt_bits"].notna().all()
+    results, _, _ = study_results(out)
+    stored = results[results["estimator"] == FAILS]
+    assert (stored["status"] == "error").all() and stored["estimate"].isna().all()
 
 
-def test_binning_on_an_injective_layer_gives_the_exact_bits(smoke) -> None:
-    """A layer with I(X;T) = 12 bits at fine bins: the binned value cannot exceed the exact one."""
-    _, out, _ = smoke
+def test_task_context_reaches_the_estimators_and_is_recorded(smoke) -> None:
+    _, out, _, _ = smoke
+    results, _, _ = study_results(out)
+    binning = results[results["estimator"] == "binning"]
+    infos = [json.loads(info) for info in binning["info"]]
+    assert all(info["task_context"]["strategy"] == "fixed-edges" for info in infos)
+    tanh_xt = [i for i, t in zip(infos, binning["task_id"], strict=True) if "-tanh-" in t and t.endswith("-xt")]
+    assert tanh_xt and all(i["task_context"]["edges"] == np.linspace(-1, 1, 30).tolist() for i in tanh_xt)
+    assert all(i["task_context"]["x_strategy"] == "none" for i in tanh_xt)
+    kde = results[results["estimator"] == "kde-upper"]
+    pairs = zip(kde["task_id"], kde["info"], strict=True)
+    targets = {task.rsplit("-", 1)[1]: json.loads(info)["task_context"]["target"] for task, info in pairs}
+    assert targets == {"xt": "input", "ty": "labels"}
+    assert binning["params"].eq("{}").all()  # context is not a parameter: the job key stays the suite's
+
+
+def test_binning_never_exceeds_the_exact_layer(smoke) -> None:
+    """Binning a deterministic layer merges values: never more information than the exact layer."""
+    _, out, _, _ = smoke
     planes = load_planes(out)
     merged = planes[planes["source"] == "binning"].merge(
         planes[planes["source"] == "exact"], on=["activation", "seed", "layer", "epoch"], suffixes=("", "_exact")
     )
-    # binning a deterministic layer merges values: never more information than the exact layer
     assert (merged["i_xt_bits"] <= merged["i_xt_bits_exact"] + 1e-9).all()
 
 
-def test_resume_reuses_records_without_training(smoke, monkeypatch: pytest.MonkeyPatch) -> None:
-    config, out, first = smoke
+def test_resume_reuses_records_and_stored_jobs(smoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, out, first, _ = smoke
     mtimes = {p: p.stat().st_mtime_ns for p in first.record_paths}
 
     def no_training(*args, **kwargs):
         raise AssertionError("a resumed study must not train")
 
     monkeypatch.setattr("mibench.networks.training.train", no_training)
-    again = run_study(config, out, progress=False)
-    assert [run["record"] for run in again.runs] == [run["record"] for run in first.runs]
-    assert not any(run["trained"] for run in again.runs)
+    again = run_study(config, out, progress=False, executor="inline")
+    assert [run.record for run in again.runs] == [run.record for run in first.runs]
+    assert not any(run.trained for run in again.runs)
     assert {p: p.stat().st_mtime_ns for p in again.record_paths} == mtimes
-    exact_then = first.planes[first.planes["source"] == "exact"].reset_index(drop=True)
-    exact_now = again.planes[again.planes["source"] == "exact"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(exact_then.drop(columns="seconds"), exact_now.drop(columns="seconds"))
+    assert again.n_already_done == first.n_jobs and sum(again.counts.values()) == 0
 
 
 def test_other_training_settings_are_refused(smoke) -> None:
-    config, out, _ = smoke
+    config, out, _, _ = smoke
     with pytest.raises(ValueError, match="other training settings"):
         run_study(config.replace(epochs=config.epochs + 1), out, progress=False)
 
 
 def test_required_unknown_estimator_is_an_error(tmp_path) -> None:
-    with pytest.raises(ValueError, match="not available"):
-        run_study(preset("smoke", estimators=(EstimatorSpec("no-such-estimator"),)), tmp_path, progress=False)
+    with pytest.raises(UnknownNameError, match="no-such-estimator"):
+        run_study(preset("smoke", estimators=("no-such-estimator",)), tmp_path, progress=False)
     assert not (tmp_path / "records").exists()
 
 
 def test_record_cache_and_listing(smoke) -> None:
-    _, out, result = smoke
+    _, out, result, _ = smoke
     path = result.record_paths[0]
     assert store.load_record(path) is store.load_record(path)
-    assert sorted(store.load_records(out)) == sorted(run["record"] for run in result.runs)
+    assert sorted(store.load_records(out)) == sorted(run.record for run in result.runs)
 
 
 def test_needs_restart_and_restart_limit(smoke, tmp_path) -> None:
-    _, _, result = smoke
+    _, _, result, _ = smoke
     record = store.load_record(result.record_paths[0])
     late = record.epochs >= 1
     assert needs_restart(record, None) is False
@@ -180,6 +211,7 @@ def test_needs_restart_and_restart_limit(smoke, tmp_path) -> None:
     ]
     assert json.loads(markers[0].read_text())["epoch"] == 1
     assert not store.list_records(tmp_path)
+    assert study_seed(3 + 2 * RESTART_SEED_STRIDE) == 3
 
 
 def test_config_validation() -> None:
@@ -187,40 +219,38 @@ def test_config_validation() -> None:
         StudyConfig(activations=("sigmoid",))
     with pytest.raises(ValueError, match="seeds"):
         StudyConfig(seeds=())
-    with pytest.raises(ValueError, match="distinct"):
-        StudyConfig(estimators=(estimator_spec("binning"), estimator_spec("binning")))
-    with pytest.raises(ValueError, match="bin_range"):
-        EstimatorSpec("binning", {"bin_range": "nope"})
+    with pytest.raises(ValueError, match="repeat"):
+        StudyConfig(estimators=("binning", "binning"))
     with pytest.raises(ValueError, match="preset"):
         preset("huge")
+    assert estimator_spec({"name": "ksg", "params": {"k": 5}}) == EstimatorSpec("ksg", {"k": 5})
     paper = preset("paper")
     assert paper.epochs == 8000 and len(paper.seeds) == 50 and paper.log_every == 5
     assert paper.restart_accuracy == 0.55 and paper.restart_epoch == 1000
     assert len(paper.logged_epochs()) == 1601
     default = preset("default")
     assert set(default.activations) == {"tanh", "relu"} and len(default.seeds) == 3
-    assert [e.name for e in default.estimators][:2] == ["binning", "ksg"]
+    assert [e.name for e in default.estimators] == ["binning", "ksg", "kde-upper"]
     assert default.estimated_epochs()[0] == 0 and default.estimated_epochs()[-1] == default.epochs
 
 
 def test_analysis_writes_scores_findings_figure_and_report(smoke) -> None:
-    _, out, _ = smoke
-    paths = analyse_study(out)
+    _, _, _, paths = smoke
     assert paths["figure"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     fidelity = pd.read_csv(paths["fidelity"])
-    assert {"binning", "fails"} <= set(fidelity["source"])
-    assert (fidelity[fidelity["source"] == "fails"]["failed_xt"] == 1.0).all()
+    assert {"binning", FAILS} <= set(fidelity["source"])
+    assert (fidelity[fidelity["source"] == FAILS]["failed_xt"] == 1.0).all()
     facts = json.loads(paths["findings"].read_text())
     assert facts["log2_n"] == 12.0
     assert set(facts["layers"]) == {"tanh", "relu"}
     report = paths["report"].read_text()
-    assert "Findings of the exact planes" in report and "planes.png" in report
+    assert "Findings of the exact planes" in report and "planes.png" in report and RESULTS_STORE in report
 
 
 def test_plot_with_a_source_that_always_failed(smoke, tmp_path) -> None:
-    from mibench.networks.plots import plot_information_planes
+    from mibench.report.plane_figures import plot_information_planes
 
-    _, out, _ = smoke
+    _, out, _, _ = smoke
     planes = load_planes(out)
     path = plot_information_planes(planes[planes["activation"] == "relu"], tmp_path / "sub" / "p.png")
     assert path.is_file() and path.read_bytes()[:4] == b"\x89PNG"

@@ -75,7 +75,7 @@ def test_record_contents(short_runs, twelve):
         np.testing.assert_array_equal(record.layer_values(layer, 0), values)
     with pytest.raises(ValueError, match="was not logged"):
         record.layer_codes(1, 2)
-    with pytest.raises(ValueError, match=r"layer must be in 1 \.\. 6"):
+    with pytest.raises(ValueError, match=r"layer \(the last is the output\) must be an integer in \[1, 6\]"):
         record.layer_codes(0, 1)
 
 
