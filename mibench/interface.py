@@ -1,4 +1,4 @@
-"""The contracts every part of mibench relies on (see DESIGN.md).
+"""The contracts every part of mibench relies on: estimators, their tags, estimates, tasks, input validation.
 
 This module is deliberately import-free with respect to the rest of mibench (it needs only numpy and the
 standard library), so a third-party estimator can depend on it without pulling in the runner, torch or plotting.

@@ -6,8 +6,8 @@ the truths of :mod:`mibench.networks.exact` exact. A data set here is a :class:`
 
 * :func:`twelve_bit` -- the 12-bit set of Shwartz-Ziv & Tishby (2017): all ``2^12 = 4096`` binary vectors, row
   ``i`` the binary expansion of ``i`` (most significant bit first), and the labels generated exactly by the
-  icosahedron-dipole rule below (it reproduces the published file ``var_u.mat`` bit for bit; see
-  ``REFERENCES.md``, "The 12-bit data set").
+  icosahedron-dipole rule below (it reproduces the authors' published file ``var_u.mat`` bit for bit, which the
+  tests check when the file is at hand).
 * :func:`digits` -- scikit-learn's 8x8 handwritten digits (1797 images, 10 classes; UCI optdigits test set).
 * :func:`load_dataset` -- a user's ``.mat`` (keys ``F``, ``y``, like ``var_u.mat``) or ``.npz`` (keys ``x``, ``y``).
 * :func:`stratified_split` -- the train/test split used for training (the information is always computed on
