@@ -14,45 +14,15 @@ never print a traceback. ``mibench list`` does not import torch.
 from __future__ import annotations
 
 import json
-import math
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from mibench._version import __version__
-
-USER_ERROR_EXIT = 2
-F = TypeVar("F", bound=Callable[..., Any])
-LN2 = math.log(2.0)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn mibench's user-facing errors into ``error: message`` and exit status 2."""
-    from mibench.errors import MIBenchError
-    from mibench.runner.store import StoreError
-
-    try:
-        yield
-    except (MIBenchError, StoreError, ValueError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(USER_ERROR_EXIT)
-
-
-def _split(value: str | None) -> list[str] | None:
-    if not value:
-        return None
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    from tabulate import tabulate
-
-    return tabulate([[row[c] for c in columns] for row in rows], headers=columns, disable_numparse=True)
+from mibench.cli_support import split_list, store_option, table, user_errors
+from mibench.units import nats_to_bits
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,7 +57,7 @@ def list_tasks_command(as_json: bool, **filters: Any) -> None:
     """Tasks of the catalogue: id, family, dimensions, true MI (nats and bits) and how the truth is known."""
     from mibench.synthetic import list_tasks
 
-    with _user_errors():
+    with user_errors():
         tasks = list_tasks(**{k: v for k, v in filters.items() if v is not None})
     if as_json:
         click.echo(json.dumps([t.describe() for t in tasks], indent=1))
@@ -105,7 +75,7 @@ def list_tasks_command(as_json: bool, **filters: Any) -> None:
         for t in tasks
     ]
     columns = ["id", "family", "dims", "MI (nats)", "MI (bits)", "truth"]
-    click.echo(_table(rows, [*columns, "bmi id"] if filters.get("bmi") else columns))
+    click.echo(table(rows, [*columns, "bmi id"] if filters.get("bmi") else columns))
     click.echo(f"\n{len(rows)} task(s). Parametric ids such as gaussian-pairs-3x2-mi1.5 work too.")
 
 
@@ -129,7 +99,7 @@ def list_estimators_command() -> None:
                 "max dim": tags.max_dim or "-",
             }
         )
-    click.echo(_table(rows, ["name", "class", "source", "discrete", "stochastic", "torch", "max dim"]))
+    click.echo(table(rows, ["name", "class", "source", "discrete", "stochastic", "torch", "max dim"]))
 
 
 @list_group.command("suites")
@@ -149,17 +119,18 @@ def list_suites_command() -> None:
         }
         for s in list_suites()
     ]
-    click.echo(_table(rows, ["name", "jobs", "tasks", "estimators", "n", "seeds", "description"]))
+    click.echo(table(rows, ["name", "jobs", "tasks", "estimators", "n", "seeds", "description"]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # run / report / export
 # ---------------------------------------------------------------------------------------------------------------
 
-_store_option = click.option(
-    "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Results store (SQLite). Default: $MIBENCH_STORE or .mibench/results.sqlite.",
+_records_option = click.option(
+    "--records",
+    "records",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory of training records (.npz) that network tasks are rebuilt from.",
 )
 
 
@@ -169,10 +140,11 @@ _store_option = click.option(
 @click.option("--tasks", help="Comma-separated task ids or patterns of the suite to run (default all).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: all cores).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Per-job limit in seconds.")
-@click.option("--retry-failed", is_flag=True, help="Also rerun jobs stored as error or timeout.")
+@click.option("--retry-failed", is_flag=True, help="Also rerun failed jobs (error, timeout, memory).")
 @click.option("--inline", is_flag=True, help="Run jobs in this process, one by one (debugging; no time limit).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-@_store_option
+@_records_option
+@store_option
 def run_command(
     suite: str,
     estimators: str | None,
@@ -182,56 +154,44 @@ def run_command(
     retry_failed: bool,
     inline: bool,
     no_progress: bool,
+    records: Path | None,
     store: Path | None,
 ) -> None:
     """Run SUITE (see `mibench list suites`); jobs already in the store are skipped."""
-    from mibench.runner import default_store_path, run_suite
+    from mibench.runner import STATUSES, default_store_path, run_suite
     from mibench.runner.run import SUITE_TIMEOUT
 
     store_path = store or default_store_path()
     click.echo(f"results store: {store_path}")
-    with _user_errors():
+    with user_errors():
         try:
             summary = run_suite(
                 suite,
                 store=store_path,
                 jobs=jobs,
                 timeout=SUITE_TIMEOUT if timeout is None else timeout,
-                estimators=_split(estimators),
-                tasks=_split(tasks),
+                estimators=split_list(estimators),
+                tasks=split_list(tasks),
                 retry_failed=retry_failed,
                 executor="inline" if inline else "process",
                 progress=not no_progress,
+                records_dir=records,
             )
         except KeyboardInterrupt:
             click.echo("interrupted: finished jobs are stored; run the same command again to resume", err=True)
             sys.exit(130)
-    counts = summary.counts
+    by_status = ", ".join(f"{summary.counts[status]} {status}" for status in STATUSES)
     click.echo(
         f"suite {summary.suite}: {summary.n_jobs} jobs, {summary.n_already_done} already stored, "
-        f"{summary.n_run} run now ({counts['ok']} ok, {counts['error']} error, {counts['timeout']} timeout)"
+        f"{summary.n_run} run now ({by_status})"
     )
-    if counts["error"] or counts["timeout"]:
+    if summary.n_failed:
         click.echo("failed jobs are recorded with their messages; see `mibench report`", err=True)
     click.echo(f"next: mibench report{'' if store is None else f' --store {store}'}")
 
 
-def _load_results(store: Path | None, suite: str | None) -> Any:
-    from mibench.runner import ResultsStore, default_store_path, expand
-    from mibench.suites import get_suite
-
-    path = store or default_store_path()
-    with ResultsStore(path, create=False) as results:
-        keys = [job.key for job in expand(get_suite(suite))] if suite else None
-        frame = results.to_dataframe(keys)
-    if frame.empty:
-        what = f" for suite {suite!r}" if suite else ""
-        raise ValueError(f"the store {path} has no results{what}; run `mibench run SUITE` first")
-    return frame
-
-
 @main.command("report")
-@_store_option
+@store_option
 @click.option(
     "--out",
     "-o",
@@ -242,18 +202,22 @@ def _load_results(store: Path | None, suite: str | None) -> Any:
 )
 @click.option("--suite", help="Only the jobs of this suite (default: everything in the store).")
 @click.option("--bits", is_flag=True, help="Show MI in bits (labelled) instead of nats.")
-def report_command(store: Path | None, out: Path, suite: str | None, bits: bool) -> None:
-    """Write a Markdown report (scores table and estimate-vs-truth figure) from the results store."""
+@_records_option
+def report_command(store: Path | None, out: Path, suite: str | None, bits: bool, records: Path | None) -> None:
+    """Write a Markdown report (scores, failures, figure, machine and environment) from the results store."""
     from mibench.report import write_report
+    from mibench.runner.results import load_results, run_environments, run_ids
 
-    with _user_errors():
-        frame = _load_results(store, suite)
-        path = write_report(frame, out, title=f"mibench report{f': {suite}' if suite else ''}", bits=bits)
+    with user_errors():
+        frame = load_results(store, suite, records_dir=records)
+        environments = run_environments(store, run_ids(frame))
+        title = f"mibench report{f': {suite}' if suite else ''}"
+        path = write_report(frame, out, title=title, bits=bits, environments=environments)
     click.echo(f"report: {path}")
 
 
 @main.command("export")
-@_store_option
+@store_option
 @click.option(
     "--out",
     "-o",
@@ -262,18 +226,14 @@ def report_command(store: Path | None, out: Path, suite: str | None, bits: bool)
     help="Output file; .csv or .json.",
 )
 @click.option("--suite", help="Only the jobs of this suite.")
-def export_command(store: Path | None, out: Path, suite: str | None) -> None:
+@_records_option
+def export_command(store: Path | None, out: Path, suite: str | None, records: Path | None) -> None:
     """Export stored results (one row per job) as CSV or JSON."""
-    with _user_errors():
-        frame = _load_results(store, suite)
-        suffix = out.suffix.lower()
-        if suffix == ".csv":
-            frame.to_csv(out, index=False)
-        elif suffix == ".json":
-            frame.to_json(out, orient="records", indent=1)
-        else:
-            raise ValueError(f"unsupported export format {suffix or '(none)'!r}; use .csv or .json")
-    click.echo(f"{len(frame)} rows -> {out}")
+    from mibench.runner.results import export_results
+
+    with user_errors():
+        n_rows = export_results(out, store, suite, records_dir=records)
+    click.echo(f"{n_rows} rows -> {out}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -282,9 +242,11 @@ def export_command(store: Path | None, out: Path, suite: str | None) -> None:
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
+    from mibench.errors import InvalidOptionError
+
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
-        raise ValueError(f"--param expects NAME=VALUE, got {text!r}")
+        raise InvalidOptionError(f"--param expects NAME=VALUE, got {text!r}")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
@@ -306,7 +268,7 @@ def estimate_command(
     from mibench.datafile import load_sample
     from mibench.estimators import get_estimator
 
-    with _user_errors():
+    with user_errors():
         est = get_estimator(estimator, **dict(_parse_param(p) for p in params))
         x, y = load_sample(file, x_cols, y_cols)
         value = float(est.estimate(x, y))
@@ -320,13 +282,13 @@ def estimate_command(
                     "dim_x": x.shape[1],
                     "dim_y": y.shape[1],
                     "mi_nats": value,
-                    "mi_bits": value / LN2,
+                    "mi_bits": nats_to_bits(value),
                 }
             )
         )
         return
     click.echo(f"{estimator} on {file} (n={len(x)}, dim_x={x.shape[1]}, dim_y={y.shape[1]}):")
-    click.echo(f"I(X;Y) = {value:.6f} nats = {value / LN2:.6f} bits")
+    click.echo(f"I(X;Y) = {value:.6f} nats = {nats_to_bits(value):.6f} bits")
 
 
 from mibench.ib_cli import ib  # noqa: E402  (the group module is cheap: torch loads only when a study runs)

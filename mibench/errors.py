@@ -1,13 +1,24 @@
 """Exception types that mibench raises for user mistakes.
 
 The CLI turns every :class:`MIBenchError` (and ``ValueError`` from input validation) into a one-line message and
-a non-zero exit code instead of a traceback.
+exit status 2 instead of a traceback (see :mod:`mibench.cli_support`). A class that is also a ``ValueError``
+signals bad input to a function, so code that catches ``ValueError`` keeps working.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+
+__all__ = [
+    "DataFileError",
+    "DuplicateNameError",
+    "InvalidOptionError",
+    "MIBenchError",
+    "NoResultsError",
+    "StoreError",
+    "UnknownNameError",
+]
 
 
 class MIBenchError(Exception):
@@ -33,3 +44,15 @@ class DuplicateNameError(MIBenchError):
 
 class DataFileError(MIBenchError, ValueError):
     """A user's data file could not be read or does not hold a usable sample."""
+
+
+class InvalidOptionError(MIBenchError, ValueError):
+    """An option of a run, a report or an export that is out of range or not understood."""
+
+
+class StoreError(MIBenchError):
+    """A results store cannot be opened: missing, not a mibench store, damaged, or from a newer mibench."""
+
+
+class NoResultsError(MIBenchError):
+    """A results store holds no rows for what was asked (the whole store, or one suite)."""

@@ -8,8 +8,8 @@ Groups are ``(task_id, task_version, estimator, params_hash, n)`` (:data:`GROUP_
 with ``N`` jobs of which ``k`` have ``status == "ok"`` with estimates ``e_1 .. e_k``, truth ``I`` and the
 truth's own standard error ``s_I`` (0 for closed-form or exact truths):
 
-* ``n_jobs = N``, ``n_ok = k``, ``failure_rate = (N - k) / N`` (``error`` and ``timeout`` both count as
-  failures)
+* ``n_jobs = N``, ``n_ok = k``, ``failure_rate = (N - k) / N`` (every status other than ``ok`` counts as a
+  failure: ``error``, ``timeout``, ``memory``)
 * ``mean = (1/k) sum e_i``
 * ``bias = mean - I``
 * ``sd = sqrt( sum (e_i - mean)^2 / (k - 1) )`` (``ddof=1``; NaN when ``k < 2``)
@@ -36,6 +36,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from mibench.runner.schema import COLUMN, STATUS_OK
+
 __all__ = [
     "EFFICIENCY_COLUMNS",
     "EFFICIENCY_KEYS",
@@ -47,34 +49,33 @@ __all__ = [
 ]
 
 # ------------------------------------------------------------------------------------------------------------
-# Column names (the one place they are spelled)
+# Column names: the results table's come from its one definition (mibench.runner.schema.ResultRow); the scores
+# and efficiency tables' are spelled here, once.
 # ------------------------------------------------------------------------------------------------------------
 
 # Results table (one row per job).
-TASK_ID = "task_id"
-TASK_VERSION = "task_version"
-FAMILY = "family"
-DIM_X = "dim_x"
-DIM_Y = "dim_y"
-ESTIMATOR = "estimator"
-PARAMS = "params"
-PARAMS_HASH = "params_hash"
-N = "n"
-REPETITION = "repetition"
-SEED = "seed"
-ESTIMATE = "estimate"
-TRUE_MI = "true_mi"
-MI_STDERR = "mi_stderr"
-SECONDS = "seconds"
-PEAK_MEMORY_MB = "peak_memory_mb"
-STATUS = "status"
-ERROR = "error"
-INFO = "info"
-MIBENCH_VERSION = "mibench_version"
-FINISHED_AT = "finished_at"
-RUN_ID = "run_id"
-
-STATUS_OK = "ok"
+TASK_ID = COLUMN.task_id
+TASK_VERSION = COLUMN.task_version
+FAMILY = COLUMN.family
+DIM_X = COLUMN.dim_x
+DIM_Y = COLUMN.dim_y
+ESTIMATOR = COLUMN.estimator
+PARAMS = COLUMN.params
+PARAMS_HASH = COLUMN.params_hash
+N = COLUMN.n
+REPETITION = COLUMN.repetition
+SEED = COLUMN.seed
+ESTIMATE = COLUMN.estimate
+TRUE_MI = COLUMN.true_mi
+MI_STDERR = COLUMN.mi_stderr
+SECONDS = COLUMN.seconds
+PEAK_MEMORY_MB = COLUMN.peak_memory_mb
+STATUS = COLUMN.status
+ERROR = COLUMN.error
+INFO = COLUMN.info
+MIBENCH_VERSION = COLUMN.mibench_version
+FINISHED_AT = COLUMN.finished_at
+RUN_ID = COLUMN.run_id
 
 # Scores table (one row per group).
 N_JOBS = "n_jobs"

@@ -205,12 +205,12 @@ def test_run_smoke_then_again_computes_nothing(smoke_store):
     assert_ok(first)
     lines = first.stdout.splitlines()
     assert lines[0] == f"results store: {store}"
-    assert "suite smoke: 24 jobs, 0 already stored, 24 run now (24 ok, 0 error, 0 timeout)" in lines
+    assert "suite smoke: 24 jobs, 0 already stored, 24 run now (24 ok, 0 error, 0 timeout, 0 memory)" in lines
     assert lines[-1] == f"next: mibench report --store {store}"
     assert first.stderr == ""
     second = invoke("run", "smoke", "--store", store, "--no-progress", "--inline")
     assert_ok(second)
-    assert "suite smoke: 24 jobs, 24 already stored, 0 run now (0 ok, 0 error, 0 timeout)" in second.stdout
+    assert "suite smoke: 24 jobs, 24 already stored, 0 run now (0 ok, 0 error, 0 timeout, 0 memory)" in second.stdout
 
 
 def test_run_selected_estimators_and_tasks(tmp_path):
@@ -228,7 +228,7 @@ def test_run_selected_estimators_and_tasks(tmp_path):
         "gaussian-pairs-2x2-*",
     )
     assert_ok(result)
-    assert "suite smoke: 6 jobs, 0 already stored, 6 run now (6 ok, 0 error, 0 timeout)" in result.stdout
+    assert "suite smoke: 6 jobs, 0 already stored, 6 run now (6 ok, 0 error, 0 timeout, 0 memory)" in result.stdout
     out = tmp_path / "rows.csv"
     assert_ok(invoke("export", "--store", store, "-o", out))
     frame = pd.read_csv(out)

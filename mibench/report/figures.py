@@ -59,10 +59,11 @@ def plot_estimate_vs_truth(results: pd.DataFrame, path: str | Path, *, bits: boo
 
     from mibench import scoring as s
     from mibench.report.tables import estimator_labels
+    from mibench.units import nats_to_bits
 
     scores = s.score(results)
     unit = "bits" if bits else "nats"
-    factor = 1.0 / math.log(2.0) if bits else 1.0
+    factor = nats_to_bits(1.0) if bits else 1.0
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
 

@@ -1,14 +1,19 @@
-"""A self-contained Markdown report of a results table: summary, failures, scores, efficiency, figure."""
+"""A self-contained Markdown report of a results table: summary, failures, scores, machine and environment,
+efficiency, figure."""
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mibench.units import nats_to_bits
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from mibench.runner.environment import Environment
 
 __all__ = ["FIGURE_NAME", "REPORT_NAME", "SCORES_NAME", "write_report"]
 
@@ -65,12 +70,48 @@ def _failures_section(results: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _environment_section(results: pd.DataFrame, environments: Mapping[str, Environment | None]) -> list[str]:
+    """The distinct machines and environments of the runs whose rows are in ``results``, each with its runs."""
+    from mibench import scoring as s
+
+    runs = _distinct(results, s.RUN_ID)
+    groups: dict[tuple[tuple[str, str], ...] | None, list[str]] = {}
+    for run_id in runs:
+        environment = environments.get(run_id)
+        described = None if environment is None else tuple(environment.describe().items())
+        groups.setdefault(described, []).append(run_id)
+    if not groups:
+        return ["No run is recorded for these results."]
+    lines = [
+        "Timings and memory above were measured on the following machine(s) and software, as recorded when each "
+        "run started (BLAS/OpenMP threads as seen by the coordinating process; each worker caps its own at "
+        "usable cores ÷ jobs).",
+        "",
+    ]
+    known = [(described, ids) for described, ids in groups.items() if described is not None]
+    for number, (described, ids) in enumerate(known, start=1):
+        shown = ", ".join(f"`{r}`" for r in ids[:5]) + (" …" if len(ids) > 5 else "")
+        heading = f"Environment {number}" if len(known) > 1 else "Environment"
+        lines.append(f"- **{heading}** ({len(ids)} run(s): {shown})")
+        lines += [f"  - {name}: {_escape_inline(value)}" for name, value in described]
+    if None in groups:
+        ids = groups[None]
+        shown = ", ".join(f"`{r}`" for r in ids[:5]) + (" …" if len(ids) > 5 else "")
+        lines.append(f"- No environment recorded for {len(ids)} run(s) ({shown}): made before mibench recorded it.")
+    return lines
+
+
+def _escape_inline(text: str) -> str:
+    return text.replace("`", "'").replace("\n", " ")
+
+
 def write_report(
     results: pd.DataFrame,
     out_dir: str | Path,
     *,
     title: str = "mibench report",
     bits: bool = False,
+    environments: Mapping[str, Environment | None] | None = None,
 ) -> Path:
     """Write a Markdown report of a results table, with its figure and the scores as CSV.
 
@@ -80,8 +121,8 @@ def write_report(
       number of jobs by status, the failed jobs grouped by (task, estimator, status) with their count, sample
       sizes and the first line of the first message (truncated; at most 50 groups listed), the scores table
       (:func:`mibench.report.tables.scores_markdown`), the sample-efficiency table
-      (default tolerances of :func:`mibench.scoring.sample_efficiency`) and the figure, embedded by relative
-      path;
+      (default tolerances of :func:`mibench.scoring.sample_efficiency`), the machine and environment of the
+      runs (when ``environments`` is given) and the figure, embedded by relative path;
     * ``estimate_vs_truth.png``: :func:`mibench.report.figures.plot_estimate_vs_truth`;
     * ``scores.csv``: the full output of :func:`mibench.scoring.score`, always in nats.
 
@@ -91,6 +132,9 @@ def write_report(
         title: the report's top-level heading.
         bits: show MI values in bits (divided by ``ln 2``) in the report's tables and figure; the CSV stays
             in nats.
+        environments: the recorded environment of each run, by run id (``None`` for a run without one), e.g.
+            from :func:`mibench.runner.results.run_environments`; the section "Machine and environment" lists
+            the distinct ones among the runs of ``results``. Left out when not given.
 
     Returns:
         The path of ``report.md``.
@@ -106,7 +150,7 @@ def write_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     unit = "bits" if bits else "nats"
-    factor = 1.0 / math.log(2.0) if bits else 1.0
+    factor = nats_to_bits(1.0) if bits else 1.0
 
     scores.to_csv(out_dir / SCORES_NAME, index=False)
     plot_estimate_vs_truth(results, out_dir / FIGURE_NAME, bits=bits)
@@ -149,6 +193,10 @@ def write_report(
         "",
         scores_markdown(scores, bits=bits),
         "",
+    ]
+    if environments is not None:
+        lines += ["## Machine and environment", "", *_environment_section(results, environments), ""]
+    lines += [
         "## Sample efficiency",
         "",
         f"The smallest n from which |bias| ≤ max({_REL_TOL:g} × true MI, {_ABS_TOL * factor:.4g} {unit}) "

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from mibench.units import nats_to_bits
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -20,7 +22,7 @@ _FLOAT_FORMAT = ".4g"
 
 def _unit(bits: bool) -> tuple[str, float]:
     """The unit label and the factor that converts nats into it."""
-    return ("bits", 1.0 / math.log(2.0)) if bits else ("nats", 1.0)
+    return ("bits", nats_to_bits(1.0)) if bits else ("nats", 1.0)
 
 
 def _escape(text: str) -> str:

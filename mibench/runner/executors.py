@@ -1,53 +1,38 @@
-"""Executors: run job descriptions somewhere and hand each outcome back to the coordinator as it finishes.
+"""Executors: run jobs somewhere and hand each outcome back to the coordinator as it finishes.
 
 * ``process`` (default): a pool of local worker processes (``pebble.ProcessPool``). A job that exceeds the
   time limit has its worker killed and is reported as ``timeout``; a worker that dies (segfault, out of memory)
   is reported as ``error``; the pool replaces the worker and the run goes on.
 * ``inline``: in the calling process, one job after another (for debugging and tiny runs; no time limit).
 
-Both call ``on_done(job, outcome)`` in the coordinating process, which alone writes the store.
+Both call ``on_done(job, outcome)`` in the coordinating process, which alone writes the store. Each job travels
+as its :class:`~mibench.runner.jobs.Job` with the run's :class:`~mibench.runner.worker.WorkerSettings`.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from mibench.resources import available_cores
 from mibench.runner.jobs import Job
-from mibench.runner.worker import execute_job, limit_threads
+from mibench.runner.schema import Outcome
+from mibench.runner.worker import WorkerSettings, execute_job, limit_threads
 
-OnDone = Callable[[Job, dict[str, Any]], None]
+__all__ = ["EXECUTORS", "OnDone", "run_inline", "run_processes"]
+
+OnDone = Callable[[Job, Outcome], None]
 EXECUTORS = ("process", "inline")
 
 
-def available_cores() -> int:
-    """Cores this process may use (respects CPU affinity / cgroup-style restrictions where visible)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _failure(status: str, message: str) -> dict[str, Any]:
-    return {
-        "status": status,
-        "estimate": None,
-        "seconds": None,
-        "peak_memory_mb": None,
-        "error": message,
-        "info": "{}",
-    }
-
-
-def run_inline(jobs: Sequence[Job], on_done: OnDone) -> None:
+def run_inline(jobs: Sequence[Job], on_done: OnDone, settings: WorkerSettings | None = None) -> None:
     """Run jobs one by one in this process."""
     for job in jobs:
-        on_done(job, execute_job(job.to_dict()))
+        on_done(job, execute_job(job, settings))
 
 
 def _mp_context() -> Any:
@@ -55,7 +40,9 @@ def _mp_context() -> Any:
     # never inherit the coordinator's threads (fork after OpenMP/torch initialisation can deadlock).
     if sys.platform.startswith("linux"):
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["mibench.runner.worker", "mibench.synthetic", "mibench.estimators"])
+        context.set_forkserver_preload(
+            ["mibench.runner.worker", "mibench.resolver", "mibench.synthetic", "mibench.estimators"]
+        )
         return context
     return multiprocessing.get_context("spawn")
 
@@ -66,11 +53,13 @@ def run_processes(
     *,
     workers: int,
     timeout: float | None,
+    settings: WorkerSettings | None = None,
 ) -> None:
     """Run jobs in ``workers`` local processes with a per-job time limit (seconds, measured from the job's
     start in its worker). Each worker's BLAS/OpenMP/torch threads are capped at ``cores // workers``."""
     from pebble import ProcessExpired, ProcessPool
 
+    settings = settings or WorkerSettings()
     threads = max(1, available_cores() // max(1, workers))
     pool = ProcessPool(max_workers=workers, initializer=limit_threads, initargs=(threads,), context=_mp_context())
     try:
@@ -82,18 +71,19 @@ def run_processes(
         while queue or in_flight:
             while queue and len(in_flight) < window:
                 job = queue.pop()
-                in_flight[pool.schedule(execute_job, args=(job.to_dict(),), timeout=timeout)] = job
+                in_flight[pool.schedule(execute_job, args=(job, settings), timeout=timeout)] = job
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 job = in_flight.pop(future)
                 try:
                     outcome = future.result()
                 except FutureTimeout:
-                    outcome = _failure("timeout", f"job exceeded the time limit of {timeout:g} s and was stopped")
+                    message = f"job exceeded the time limit of {timeout:g} s and was stopped"
+                    outcome = Outcome.failure("timeout", message)
                 except ProcessExpired as exc:
-                    outcome = _failure("error", f"worker process died (exit code {exc.exitcode}): {exc}")
+                    outcome = Outcome.failure("error", f"worker process died (exit code {exc.exitcode}): {exc}")
                 except Exception as exc:  # e.g. the outcome could not be sent back
-                    outcome = _failure("error", f"{type(exc).__name__}: {exc}")
+                    outcome = Outcome.failure("error", f"{type(exc).__name__}: {exc}")
                 on_done(job, outcome)
     except BaseException:
         pool.stop()

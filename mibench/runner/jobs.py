@@ -1,24 +1,27 @@
 """Jobs: the unit of work, small enough to travel to any worker.
 
 A job is a description -- task id and version, estimator name and hyperparameters, n, repetition, seed --
-never data: the worker rebuilds the task and the estimator from the registries and draws the sample itself.
+never data: the worker rebuilds the task and the estimator and draws the sample itself.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from mibench.interface import canonical_json, params_hash
+from mibench.interface import Task, canonical_json, params_hash
 from mibench.runner.seeds import job_seed
 from mibench.suites import Suite
+
+__all__ = ["Job", "expand", "make_job", "resolve_tasks"]
 
 
 @dataclass(frozen=True)
 class Job:
-    """One estimate of one task at one sample size and repetition."""
+    """One estimate of one task at one sample size and repetition (picklable: it is what a worker receives)."""
 
     task_id: str
     task_version: str
@@ -38,9 +41,6 @@ class Job:
     def params_dict(self) -> dict[str, Any]:
         return json.loads(self.params)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def make_job(
     task_id: str, task_version: str, estimator: str, params: Mapping[str, Any], n: int, repetition: int
@@ -58,15 +58,33 @@ def make_job(
     )
 
 
-def expand(suite: Suite) -> list[Job]:
+def resolve_tasks(task_ids: Iterable[str], records_dir: str | os.PathLike[str] | None = None) -> dict[str, Task]:
+    """Every task of ``task_ids``, by id, through :func:`mibench.resolver.resolve_task`.
+
+    Raises:
+        UnknownNameError: an id names no task.
+        MissingRecordError: a network task's record is not in ``records_dir`` (or no directory was given).
+    """
+    from mibench import resolver
+
+    return {task_id: resolver.resolve_task(task_id, records_dir) for task_id in dict.fromkeys(task_ids)}
+
+
+def expand(
+    suite: Suite,
+    records_dir: str | os.PathLike[str] | None = None,
+    *,
+    tasks: Mapping[str, Task] | None = None,
+) -> list[Job]:
     """All jobs of a suite, in a deterministic order (task, n, repetition, estimator).
 
-    Task ids are resolved here (unknown ids fail before anything runs) to pin each task's version.
+    Every task id is resolved here (or taken from ``tasks``, already resolved), so an unknown id or a missing
+    training record fails before anything runs, and each task's version is pinned into its jobs' keys.
     Jobs are ordered so the estimators of one sample are adjacent and small n come first.
     """
-    from mibench.synthetic import get_task
-
-    versions = {task_id: get_task(task_id).version for task_id in suite.tasks}
+    if tasks is None:
+        tasks = resolve_tasks(suite.tasks, records_dir)
+    versions = {task_id: tasks[task_id].version for task_id in suite.tasks}
     return list(_iter_jobs(suite, versions))
 
 

@@ -8,30 +8,44 @@ again: only missing jobs are computed.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mibench._version import __version__
-from mibench.runner.executors import EXECUTORS, available_cores, run_inline, run_processes
-from mibench.runner.jobs import Job, expand
+from mibench.errors import InvalidOptionError
+from mibench.interface import Task
+from mibench.resources import available_cores
+from mibench.runner.executors import EXECUTORS, run_inline, run_processes
+from mibench.runner.jobs import Job, expand, resolve_tasks
+from mibench.runner.schema import FAILURE_STATUSES, STATUS_OK, STATUSES, Outcome, ResultRow
 from mibench.runner.store import ResultsStore, default_store_path, utc_now
+from mibench.runner.worker import WorkerSettings
 from mibench.suites import Suite, get_suite
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["SUITE_TIMEOUT", "RunSummary", "result_row", "run", "run_suite"]
+
 #: Default of ``run_suite(timeout=...)``: use the suite's own per-job limit.
-SUITE_TIMEOUT: Any = object()
+SUITE_TIMEOUT: Final = "suite"
+
+StorePath = str | os.PathLike[str]
 
 
 @dataclass
 class RunSummary:
-    """What a run did. ``keys`` are the job keys of the (selected) suite, for reading its rows back."""
+    """What a run did. ``keys`` are the job keys of the (selected) suite, for reading its rows back;
+    ``counts`` has every status of :data:`~mibench.runner.schema.STATUSES`."""
 
     run_id: str
     suite: str
     store_path: str
     n_jobs: int
     n_already_done: int
-    counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "error": 0, "timeout": 0})
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     interrupted: bool = False
     keys: list[str] = field(default_factory=list, repr=False)
 
@@ -39,49 +53,52 @@ class RunSummary:
     def n_run(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def n_failed(self) -> int:
+        return sum(self.counts[status] for status in FAILURE_STATUSES)
 
-def _row(job: Job, outcome: dict[str, Any], run_id: str) -> dict[str, Any]:
-    from mibench.synthetic import get_task
 
-    task = get_task(job.task_id)
-    return {
-        "key": job.key,
-        "task_id": job.task_id,
-        "task_version": job.task_version,
-        "family": task.family,
-        "dim_x": task.dim_x,
-        "dim_y": task.dim_y,
-        "estimator": job.estimator,
-        "params": job.params,
-        "params_hash": job.params_hash,
-        "n": job.n,
-        "repetition": job.repetition,
-        "seed": job.seed,
-        "estimate": outcome["estimate"] if outcome["status"] == "ok" else None,
-        "true_mi": task.mi,
-        "mi_stderr": task.mi_stderr,
-        "seconds": outcome["seconds"],
-        "peak_memory_mb": outcome["peak_memory_mb"],
-        "status": outcome["status"],
-        "error": outcome["error"],
-        "info": outcome["info"],
-        "mibench_version": __version__,
-        "finished_at": utc_now(),
-        "run_id": run_id,
-    }
+def result_row(job: Job, task: Task, outcome: Outcome, run_id: str) -> ResultRow:
+    """The stored row of a finished job."""
+    return ResultRow(
+        key=job.key,
+        task_id=job.task_id,
+        task_version=job.task_version,
+        family=task.family,
+        dim_x=task.dim_x,
+        dim_y=task.dim_y,
+        estimator=job.estimator,
+        params=job.params,
+        params_hash=job.params_hash,
+        n=job.n,
+        repetition=job.repetition,
+        seed=job.seed,
+        estimate=outcome.estimate if outcome.status == STATUS_OK else None,
+        true_mi=task.mi,
+        mi_stderr=task.mi_stderr,
+        seconds=outcome.seconds,
+        peak_memory_mb=outcome.peak_memory_mb,
+        status=outcome.status,
+        error=outcome.error,
+        info=outcome.info,
+        mibench_version=__version__,
+        finished_at=utc_now(),
+        run_id=run_id,
+    )
 
 
 def run_suite(
     suite: str | Suite,
     *,
-    store: str | os.PathLike[str] | ResultsStore | None = None,
+    store: StorePath | ResultsStore | None = None,
     jobs: int | None = None,
-    timeout: float | None = SUITE_TIMEOUT,
+    timeout: float | Literal["suite"] | None = SUITE_TIMEOUT,
     estimators: Sequence[str] | None = None,
     tasks: Sequence[str] | None = None,
     retry_failed: bool = False,
     executor: str = "process",
     progress: bool = True,
+    records_dir: StorePath | None = None,
 ) -> RunSummary:
     """Run the jobs of ``suite`` that the store does not have yet.
 
@@ -89,32 +106,43 @@ def run_suite(
         suite: a built-in suite name or a :class:`~mibench.suites.Suite`.
         store: a results store or its path (default :func:`~mibench.runner.store.default_store_path`).
         jobs: parallel worker processes (default: all available cores).
-        timeout: per-job limit in seconds; default the suite's own; ``None`` for no limit.
+        timeout: per-job limit in seconds; ``"suite"`` (default) for the suite's own; ``None`` for no limit.
         estimators: run only these estimators of the suite.
         tasks: run only the suite's tasks matching these ids or shell-style patterns.
-        retry_failed: also rerun jobs stored as ``error`` or ``timeout`` (by default a failed job counts as
-            done: its failure is a result).
+        retry_failed: also rerun failed jobs (by default a failed job counts as done: its failure is a result).
         executor: ``"process"`` (local worker processes) or ``"inline"`` (this process, no time limit).
         progress: show a progress bar with ETA on stderr.
+        records_dir: the directory of training records that the suite's network tasks are rebuilt from. Recorded
+            in the run's options; not part of any job key (a record's digest is in its tasks' versions).
+
+    Raises:
+        UnknownNameError: an unknown suite, estimator, task or task pattern.
+        MissingRecordError: a network task whose record is not in ``records_dir``; raised before anything runs.
+        InvalidOptionError: ``jobs``, ``timeout`` or ``executor`` out of range.
+        StoreError: the store cannot be opened.
     """
     suite = get_suite(suite)
     if estimators or tasks:
         suite = suite.select(estimators=estimators, tasks=tasks)
     if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+        raise InvalidOptionError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     workers = available_cores() if jobs is None else int(jobs)
     if workers < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
-    limit = suite.timeout if timeout is SUITE_TIMEOUT else timeout
-    if limit is not None and limit <= 0:
-        raise ValueError(f"timeout must be positive seconds or None, got {limit}")
+        raise InvalidOptionError(f"jobs must be >= 1, got {jobs}")
+    if isinstance(timeout, str) and timeout != SUITE_TIMEOUT:
+        raise InvalidOptionError(f"timeout must be seconds, None or {SUITE_TIMEOUT!r}, got {timeout!r}")
+    limit = suite.timeout if timeout == SUITE_TIMEOUT else timeout
+    if limit is not None and not limit > 0:
+        raise InvalidOptionError(f"timeout must be positive seconds or None, got {limit}")
+    records = None if records_dir is None else str(Path(records_dir).resolve())
 
-    all_jobs = expand(suite)
+    resolved = resolve_tasks(suite.tasks, records)  # every task once, before anything runs
+    all_jobs = expand(suite, tasks=resolved)
     owns_store = not isinstance(store, ResultsStore)
     results = ResultsStore(default_store_path() if store is None else store) if owns_store else store
     assert isinstance(results, ResultsStore)
     try:
-        done_statuses = ("ok",) if retry_failed else ("ok", "error", "timeout")
+        done_statuses = (STATUS_OK,) if retry_failed else STATUSES
         finished = results.finished_keys(done_statuses)
         pending = [job for job in all_jobs if job.key not in finished]
         options = {
@@ -124,8 +152,9 @@ def run_suite(
             "retry_failed": retry_failed,
             "estimators": list(estimators or []),
             "tasks": list(tasks or []),
+            "records_dir": records,
         }
-        run_id = results.start_run(suite.name, options, len(all_jobs), len(pending), __version__)
+        run_id = _start_run(results, suite.name, options, len(all_jobs), len(pending))
         summary = RunSummary(
             run_id,
             suite.name,
@@ -136,19 +165,19 @@ def run_suite(
         )
         bar = _progress_bar(len(pending), suite.name, progress)
 
-        def on_done(job: Job, outcome: dict[str, Any]) -> None:
-            results.record(_row(job, outcome, run_id))
-            summary.counts[outcome["status"]] += 1
+        def on_done(job: Job, outcome: Outcome) -> None:
+            results.record(result_row(job, resolved[job.task_id], outcome, run_id))
+            summary.counts[outcome.status] += 1
             bar.update(1)
-            failed = summary.counts["error"] + summary.counts["timeout"]
-            if failed:
-                bar.set_postfix(failed=failed, refresh=False)
+            if summary.n_failed:
+                bar.set_postfix(failed=summary.n_failed, refresh=False)
 
+        settings = WorkerSettings(records_dir=records)
         try:
             if executor == "inline":
-                run_inline(pending, on_done)
+                run_inline(pending, on_done, settings)
             else:
-                run_processes(pending, on_done, workers=workers, timeout=limit)
+                run_processes(pending, on_done, workers=workers, timeout=limit, settings=settings)
         except KeyboardInterrupt:
             summary.interrupted = True
             results.finish_run(run_id, "interrupted")
@@ -160,6 +189,12 @@ def run_suite(
     finally:
         if owns_store:
             results.close()
+
+
+def _start_run(results: ResultsStore, suite: str, options: Mapping[str, Any], n_jobs: int, n_pending: int) -> str:
+    from mibench.runner.environment import describe_environment
+
+    return results.start_run(suite, options, n_jobs, n_pending, __version__, environment=describe_environment())
 
 
 def _progress_bar(total: int, name: str, enabled: bool) -> Any:
@@ -175,19 +210,39 @@ def _progress_bar(total: int, name: str, enabled: bool) -> Any:
     )
 
 
-def run(suite: str | Suite, **options: Any) -> Any:
+def run(
+    suite: str | Suite,
+    *,
+    store: StorePath | ResultsStore | None = None,
+    jobs: int | None = None,
+    timeout: float | Literal["suite"] | None = SUITE_TIMEOUT,
+    estimators: Sequence[str] | None = None,
+    tasks: Sequence[str] | None = None,
+    retry_failed: bool = False,
+    executor: str = "process",
+    progress: bool = False,
+    records_dir: StorePath | None = None,
+) -> pd.DataFrame:
     """Run a suite and return all its results (computed now or earlier) as a pandas DataFrame.
 
-    Takes the options of :func:`run_suite` (``store``, ``jobs``, ``timeout``, ``estimators``, ``tasks``,
-    ``retry_failed``, ``executor``, ``progress``; ``progress`` defaults to off here).
+    Takes the options of :func:`run_suite`; ``progress`` defaults to off here.
     """
-    options.setdefault("progress", False)
-    store = options.pop("store", None)
     results = (
         ResultsStore(default_store_path() if store is None else store) if not isinstance(store, ResultsStore) else store
     )
     try:
-        summary = run_suite(suite, store=results, **options)
+        summary = run_suite(
+            suite,
+            store=results,
+            jobs=jobs,
+            timeout=timeout,
+            estimators=estimators,
+            tasks=tasks,
+            retry_failed=retry_failed,
+            executor=executor,
+            progress=progress,
+            records_dir=records_dir,
+        )
         return results.to_dataframe(summary.keys)
     finally:
         if not isinstance(store, ResultsStore):

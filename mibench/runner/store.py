@@ -7,8 +7,18 @@ Guarantees (tested by killing a run with SIGKILL and rerunning it):
   partial row.
 * Rows are keyed by the job key (task id and version, estimator and parameter hash, n, repetition), so a rerun
   of the same suite computes only missing jobs and duplicates none.
+* A file that is not a mibench store (another application's database, or not a database at all) is refused and
+  left exactly as it was: it is inspected through a read-only connection before anything is written.
 
-Exports: a pandas DataFrame, CSV and JSON (never pickle).
+Schema versions. ``meta.schema_version`` says which layout a store has; :data:`SCHEMA_VERSION` is the layout
+this mibench writes. Opening an older store applies :data:`MIGRATIONS` in order, all in one transaction (so an
+interrupted or failed migration leaves the store as it was); a store from a newer mibench is refused. To change
+the layout: append a :class:`Migration` whose statements turn the previous version into the new one (frozen SQL:
+a migration never changes once released), bump :data:`SCHEMA_VERSION`, and add a test that opens a store of the
+previous version.
+
+Exports: a pandas DataFrame, CSV and JSON (never pickle), columns and dtypes from
+:class:`~mibench.runner.schema.ResultRow`.
 """
 
 from __future__ import annotations
@@ -18,44 +28,83 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-SCHEMA_VERSION = 1
-
-#: Columns of a result row, in order (see DESIGN.md, "Results").
-RESULT_COLUMNS: tuple[str, ...] = (
-    "key",
-    "task_id",
-    "task_version",
-    "family",
-    "dim_x",
-    "dim_y",
-    "estimator",
-    "params",
-    "params_hash",
-    "n",
-    "repetition",
-    "seed",
-    "estimate",
-    "true_mi",
-    "mi_stderr",
-    "seconds",
-    "peak_memory_mb",
-    "status",
-    "error",
-    "info",
-    "mibench_version",
-    "finished_at",
-    "run_id",
+from mibench.errors import StoreError
+from mibench.runner.schema import (
+    FLOAT_COLUMNS,
+    INTEGER_COLUMNS,
+    RESULT_COLUMNS,
+    STATUSES,
+    ResultRow,
+    results_table_sql,
 )
 
-STATUSES = ("ok", "error", "timeout")
+if TYPE_CHECKING:
+    import pandas as pd
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS results (
+    from mibench.runner.environment import Environment
+
+__all__ = [
+    "MIGRATIONS",
+    "RESULT_COLUMNS",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Migration",
+    "ResultsStore",
+    "StoreError",
+    "default_store_path",
+    "utc_now",
+]
+
+#: The layout this mibench writes (see the module docstring).
+SCHEMA_VERSION = 2
+
+APPLICATION = "mibench"
+
+_RESULTS_INDEX_SQL = "CREATE INDEX results_by_task ON results (task_id, estimator, n)"
+
+_RUNS_SQL = """CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    suite TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    options TEXT NOT NULL,
+    mibench_version TEXT NOT NULL,
+    n_jobs INTEGER NOT NULL,
+    n_pending INTEGER NOT NULL,
+    n_done INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    environment TEXT
+)"""
+
+
+def _create_statements() -> tuple[str, ...]:
+    """A new store at :data:`SCHEMA_VERSION`."""
+    return (
+        "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        results_table_sql("results"),
+        _RESULTS_INDEX_SQL,
+        _RUNS_SQL,
+    )
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Turns a store of schema ``version - 1`` into schema ``version``: SQL statements run in order, inside the
+    transaction that runs every pending migration."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+# Version 2: the status CHECK also allows 'memory' (SQLite cannot change a CHECK in place: the table is rebuilt),
+# runs record their machine and environment, and meta names the application.
+_RESULTS_V2 = """CREATE TABLE results_v2 (
     key TEXT PRIMARY KEY,
     task_id TEXT NOT NULL,
     task_version TEXT NOT NULL,
@@ -73,28 +122,36 @@ CREATE TABLE IF NOT EXISTS results (
     mi_stderr REAL NOT NULL,
     seconds REAL,
     peak_memory_mb REAL,
-    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout')),
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'memory')),
     error TEXT,
     info TEXT NOT NULL,
     mibench_version TEXT NOT NULL,
     finished_at TEXT NOT NULL,
     run_id TEXT NOT NULL,
     CHECK ((status = 'ok') = (estimate IS NOT NULL))
-);
-CREATE INDEX IF NOT EXISTS results_by_task ON results (task_id, estimator, n);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    suite TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    options TEXT NOT NULL,
-    mibench_version TEXT NOT NULL,
-    n_jobs INTEGER NOT NULL,
-    n_pending INTEGER NOT NULL,
-    n_done INTEGER NOT NULL DEFAULT 0,
-    state TEXT NOT NULL
-);
-"""
+)"""
+_V1_COLUMNS = (
+    "key, task_id, task_version, family, dim_x, dim_y, estimator, params, params_hash, n, repetition, seed, "
+    "estimate, true_mi, mi_stderr, seconds, peak_memory_mb, status, error, info, mibench_version, finished_at, run_id"
+)
+
+#: Every migration, in order: ``MIGRATIONS[i]`` produces schema version ``i + 2``.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        2,
+        "status 'memory' allowed; runs.environment; meta.application",
+        (
+            _RESULTS_V2,
+            f"INSERT INTO results_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM results",
+            "DROP TABLE results",
+            "ALTER TABLE results_v2 RENAME TO results",
+            _RESULTS_INDEX_SQL,
+            "ALTER TABLE runs ADD COLUMN environment TEXT",
+            f"INSERT OR REPLACE INTO meta VALUES ('application', '{APPLICATION}')",
+        ),
+    ),
+)
+assert [m.version for m in MIGRATIONS] == list(range(2, SCHEMA_VERSION + 1)), "MIGRATIONS must lead to SCHEMA_VERSION"
 
 
 def default_store_path() -> Path:
@@ -107,37 +164,129 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-class StoreError(Exception):
-    """The store file cannot be opened or is not a mibench store."""
+def _not_a_store(path: str, why: str) -> StoreError:
+    return StoreError(
+        f"{path} is not a mibench results store ({why}); it was left unchanged. Use another --store PATH."
+    )
+
+
+def _schema_version(db: sqlite3.Connection, path: str) -> int | None:
+    """The schema version of the store open on ``db``; ``None`` for an empty database (no tables). Only reads.
+
+    Raises:
+        StoreError: another application's database, a damaged store, or a store from a newer mibench.
+    """
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return None
+    if "meta" not in tables:
+        shown = ", ".join(sorted(tables)[:10])
+        raise _not_a_store(path, f"an SQLite database with the table(s) {shown} and no mibench metadata")
+    try:
+        meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
+    except sqlite3.OperationalError:
+        raise _not_a_store(path, "its meta table is not mibench's") from None
+    if meta.get("application", APPLICATION) != APPLICATION:
+        raise _not_a_store(path, f"it belongs to {meta['application']!r}")
+    if "schema_version" not in meta:
+        raise _not_a_store(path, "its meta table has no schema_version")
+    raw = meta["schema_version"]
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise StoreError(
+            f"the results store {path} is damaged: its schema_version is {raw!r}, not a positive integer. "
+            "Use another --store PATH (or restore the file from a backup)."
+        )
+    version = int(text)
+    if version > SCHEMA_VERSION:
+        from mibench._version import __version__
+
+        raise StoreError(
+            f"the results store {path} has schema version {version}, written by a newer mibench; this mibench "
+            f"({__version__}) reads schema versions up to {SCHEMA_VERSION}. Upgrade mibench to read it, or use "
+            "another --store PATH."
+        )
+    missing = sorted({"results", "runs"} - tables)
+    if missing:
+        raise StoreError(f"the results store {path} is damaged: it lacks the table(s) {', '.join(missing)}")
+    return version
+
+
+def _inspect_read_only(file: Path) -> None:
+    """Refuse a file that is not a usable mibench store, through a read-only connection (never writes)."""
+    uri = file.resolve().as_uri() + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=30.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{file} is not a usable mibench results store: {exc}") from exc
+    try:
+        _schema_version(db, str(file))
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{file} is not a usable mibench results store: {exc}") from exc
+    finally:
+        db.close()
 
 
 class ResultsStore:
     """A SQLite results store at ``path`` (created with its folder if missing; ``":memory:"`` for tests).
 
-    Use it from one process at a time; open it as a context manager or call :meth:`close`.
+    An older store is migrated when opened (see the module docstring). Use it from one process at a time; open it
+    as a context manager or call :meth:`close`.
+
+    Raises:
+        StoreError: no store at ``path`` and ``create`` is false; the file is not a mibench store (left
+            unchanged); the store is damaged or from a newer mibench; a migration failed (the store unchanged).
     """
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True):
         self.path = str(path)
         if self.path != ":memory:":
             file = Path(self.path)
-            if not file.exists() and not create:
+            if file.exists():
+                _inspect_read_only(file)
+            elif not create:
                 raise StoreError(f"no results store at {file} (run a suite first, or pass --store PATH)")
-            file.parent.mkdir(parents=True, exist_ok=True)
+            else:
+                file.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the results store {self.path}: {exc}") from exc
+        try:
+            with self._transaction():  # under the write lock: another process may have created or migrated it
+                version = _schema_version(self._db, self.path)
+                if version is None:
+                    self._create()
+                elif version < SCHEMA_VERSION:
+                    self._migrate(version)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            version = self._db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-            if version is None:
-                self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(version[0]) != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} has results schema {version[0]}, this mibench reads schema {SCHEMA_VERSION}"
-                )
         except sqlite3.DatabaseError as exc:
+            self._db.close()
             raise StoreError(f"{self.path} is not a usable mibench results store: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _create(self) -> None:
+        for statement in _create_statements():
+            self._db.execute(statement)
+        self._db.executemany(
+            "INSERT INTO meta VALUES (?, ?)", [("schema_version", str(SCHEMA_VERSION)), ("application", APPLICATION)]
+        )
+
+    def _migrate(self, version: int) -> None:
+        """Apply every migration after ``version``, inside the caller's transaction."""
+        for migration in MIGRATIONS[version - 1 :]:
+            try:
+                for statement in migration.statements:
+                    self._db.execute(statement)
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"could not migrate the results store {self.path} from schema version {migration.version - 1} "
+                    f"to {migration.version} ({migration.description}): {exc}. The store is unchanged."
+                ) from exc
+        self._db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -150,34 +299,44 @@ class ResultsStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
+
     # -- writing -----------------------------------------------------------------------------------------------
 
-    def record(self, row: Mapping[str, Any]) -> None:
+    def record(self, row: ResultRow | Mapping[str, Any]) -> None:
         """Write one finished job's row in its own transaction (replacing an earlier row of the same key, which
         happens only when failed jobs are retried). A row missing a column or breaking a constraint is refused
         whole (``ValueError``); nothing partial is ever written."""
-        missing = [c for c in RESULT_COLUMNS if c not in row]
-        if missing:
-            raise ValueError(f"result row lacks column(s) {missing}")
-        values = [row[c] for c in RESULT_COLUMNS]
+        if not isinstance(row, ResultRow):
+            row = ResultRow.from_mapping(row)
         placeholders = ", ".join("?" for _ in RESULT_COLUMNS)
         try:
             with self._transaction():
                 self._db.execute(
                     f"INSERT OR REPLACE INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({placeholders})",
-                    values,
+                    row.values(),
                 )
-                self._db.execute("UPDATE runs SET n_done = n_done + 1 WHERE run_id = ?", (row["run_id"],))
-        except sqlite3.IntegrityError as exc:
-            raise ValueError(f"result row for {row.get('key')} refused by the store: {exc}") from exc
+                self._db.execute("UPDATE runs SET n_done = n_done + 1 WHERE run_id = ?", (row.run_id,))
+        except (sqlite3.IntegrityError, sqlite3.InterfaceError) as exc:
+            raise ValueError(f"result row for {row.key} refused by the store: {exc}") from exc
 
-    def start_run(self, suite: str, options: Mapping[str, Any], n_jobs: int, n_pending: int, version: str) -> str:
-        """Record the start of a run; returns its id."""
+    def start_run(
+        self,
+        suite: str,
+        options: Mapping[str, Any],
+        n_jobs: int,
+        n_pending: int,
+        version: str,
+        environment: Environment | None = None,
+    ) -> str:
+        """Record the start of a run with its options and environment; returns its id."""
         run_id = uuid.uuid4().hex[:12]
         with self._transaction():
             self._db.execute(
-                "INSERT INTO runs (run_id, suite, started_at, options, mibench_version, n_jobs, n_pending, state)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+                "INSERT INTO runs (run_id, suite, started_at, options, mibench_version, n_jobs, n_pending, state,"
+                " environment) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
                 (
                     run_id,
                     suite,
@@ -186,6 +345,7 @@ class ResultsStore:
                     version,
                     n_jobs,
                     n_pending,
+                    None if environment is None else environment.to_json(),
                 ),
             )
         return run_id
@@ -210,19 +370,40 @@ class ResultsStore:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first: its id, suite, times, options (JSON), counts, state and environment (JSON or
+        ``None`` for runs recorded before environments were)."""
         cursor = self._db.execute("SELECT * FROM runs ORDER BY started_at")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
-    def to_dataframe(self, keys: Sequence[str] | None = None) -> Any:
-        """The stored rows as a pandas DataFrame (all of them, or those whose job key is in ``keys``)."""
+    def environments(self, run_ids: Iterable[str] | None = None) -> dict[str, Environment | None]:
+        """The recorded environment of each run (of those in ``run_ids``, or all); ``None`` where none was
+        recorded or it cannot be read."""
+        from mibench.runner.environment import Environment
+
+        wanted = None if run_ids is None else set(run_ids)
+        out: dict[str, Environment | None] = {}
+        for run_id, text in self._db.execute("SELECT run_id, environment FROM runs ORDER BY started_at"):
+            if wanted is not None and run_id not in wanted:
+                continue
+            try:
+                out[run_id] = None if text is None else Environment.from_json(text)
+            except (ValueError, TypeError, AttributeError):
+                out[run_id] = None
+        return out
+
+    def to_dataframe(self, keys: Sequence[str] | None = None) -> pd.DataFrame:
+        """The stored rows as a pandas DataFrame (all of them, or those whose job key is in ``keys``), with the
+        columns :data:`RESULT_COLUMNS` in order: REAL columns as float64 (NaN for missing), INTEGER as int64."""
         import pandas as pd
 
         frame = pd.read_sql_query(f"SELECT {', '.join(RESULT_COLUMNS)} FROM results ORDER BY key", self._db)
         if keys is not None:
             frame = frame[frame["key"].isin(set(keys))].reset_index(drop=True)
-        for column in ("estimate", "true_mi", "mi_stderr", "seconds", "peak_memory_mb"):
-            frame[column] = frame[column].astype(float)
+        for column in FLOAT_COLUMNS:
+            frame[column] = frame[column].astype("float64")
+        for column in INTEGER_COLUMNS:
+            frame[column] = frame[column].astype("int64")
         return frame
 
     def to_csv(self, path: str | os.PathLike[str], keys: Sequence[str] | None = None) -> Path:
@@ -244,4 +425,7 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:  # an error may already have ended it
+            self._db.execute("ROLLBACK")

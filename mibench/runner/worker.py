@@ -1,24 +1,41 @@
 """Runs one job in whatever process it lands in (a local worker process, a Dask worker, or inline).
 
-The worker rebuilds the task and the estimator from the registries, draws the sample from the job's seed,
-times the estimate, measures its extra peak memory, and returns a small dict. It never raises for a failing
-estimator: the exception becomes ``status="error"`` with its message, so one bad job cannot stop a run.
+The worker resolves the task (:func:`mibench.resolver.resolve_task`, through the run's records directory for
+network tasks), builds the estimator with the parameters the task supplies, draws the sample from the job's seed,
+times the estimate, measures its extra peak memory and returns an :class:`~mibench.runner.schema.Outcome`. It
+never raises for a failing job: the exception becomes ``status="error"`` with its message, so one bad job cannot
+stop a run.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import os
 import time
 import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from mibench.runner.jobs import Job
 from mibench.runner.memory import PeakMemory
+from mibench.runner.schema import Outcome
 from mibench.runner.seeds import derive_seed
 
-_MAX_ERROR_CHARS = 4000
+__all__ = ["WorkerSettings", "build_estimator", "execute_job", "limit_threads"]
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What every job of a run needs besides its own description (sent with each job; picklable).
+
+    Attributes:
+        records_dir: the directory of training records that network tasks are rebuilt from (``None``: the run
+            has no network tasks). A run option, not part of any job key.
+    """
+
+    records_dir: str | None = None
 
 
 def limit_threads(threads: int) -> None:
@@ -46,56 +63,55 @@ def _cap_torch_threads() -> None:
         torch.set_num_threads(int(threads))
 
 
-def build_estimator(name: str, params: dict[str, Any], seed: int) -> Any:
-    """Instantiate a registered estimator; a stochastic one without an explicit ``seed`` gets one derived from
-    the job's seed (so reruns reproduce it)."""
+def build_estimator(
+    name: str, params: Mapping[str, Any], seed: int, context: Mapping[str, Any] | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Instantiate a registered estimator for a job; returns ``(estimator, task_context)``.
+
+    ``task_context`` is what the task supplied (:func:`mibench.interface.task_context_params` of the class's
+    tags, the job's ``params`` and the task's ``context``): added to the constructor's parameters, the job's own
+    parameters winning name by name. A stochastic estimator without an explicit ``seed`` gets one derived from
+    the job's seed (so reruns reproduce it).
+    """
     from mibench.estimators import get_estimator_class
+    from mibench.interface import task_context_params
 
     cls = get_estimator_class(name)
     params = dict(params)
     tags = getattr(cls, "tags", None)
+    applied: dict[str, Any] = {}
+    if context and getattr(tags, "task_context", ()):
+        applied = task_context_params(tags, params, context)
+        params.update(applied)
     if getattr(tags, "stochastic", False) and params.get("seed") is None:
         if "seed" in inspect.signature(cls.__init__).parameters:
             params["seed"] = derive_seed(seed, "estimator")
-    return cls(**params)
+    return cls(**params), applied
 
 
-def _to_jsonable_info(info: Any) -> str:
-    try:
-        return json.dumps(dict(info), default=float, allow_nan=True)
-    except Exception as exc:
-        return json.dumps({"unserialisable_info": f"{type(exc).__name__}: {exc}"})
+def execute_job(job: Job, settings: WorkerSettings | None = None) -> Outcome:
+    """Run one job; return its outcome (never raises for a failure of the task, the estimator or the sample).
 
-
-def execute_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one job description (see :class:`mibench.runner.jobs.Job`); return its outcome.
-
-    Keys of the outcome: ``status`` ("ok" or "error"), ``estimate`` (float nats or None), ``seconds`` (the
-    estimator's wall time, excluding sampling and the estimator's optional one-time ``prepare()``),
-    ``peak_memory_mb`` (extra peak RSS during the estimate, or None), ``error`` (message or None), ``info`` (JSON
-    string).
+    ``seconds`` is the estimator's wall time, excluding sampling and the estimator's optional one-time
+    ``prepare()``; ``peak_memory_mb`` the extra peak RSS during the estimate.
     """
-    outcome: dict[str, Any] = {
-        "status": "error",
-        "estimate": None,
-        "seconds": None,
-        "peak_memory_mb": None,
-        "error": None,
-        "info": "{}",
-    }
-    try:
-        from mibench.synthetic import get_task
+    from mibench import resolver
 
-        task = get_task(job["task_id"])
-        if task.version != job["task_version"]:
-            raise RuntimeError(f"task {task.id} is at version {task.version}, the job asked for {job['task_version']}")
-        estimator = build_estimator(job["estimator"], json.loads(job["params"]), job["seed"])
+    settings = settings or WorkerSettings()
+    context_info: dict[str, Any] = {}
+    try:
+        task = resolver.resolve_task(job.task_id, settings.records_dir)
+        if task.version != job.task_version:
+            raise RuntimeError(f"task {task.id} is at version {task.version}, the job asked for {job.task_version}")
+        estimator, applied = build_estimator(job.estimator, job.params_dict, job.seed, task.context)
+        if applied:
+            context_info = {"task_context": applied}
         if getattr(getattr(estimator, "tags", None), "requires_torch", False):
             _cap_torch_threads()
         prepare = getattr(estimator, "prepare", None)
         if callable(prepare):  # one-time imports and compilation stay out of the job's time and memory
             prepare()
-        x, y = task.sample(job["n"], job["seed"])
+        x, y = task.sample(job.n, job.seed)
         with PeakMemory() as memory:
             start = time.perf_counter()
             if hasattr(estimator, "estimate_with_info"):
@@ -104,15 +120,14 @@ def execute_job(job: dict[str, Any]) -> dict[str, Any]:
             else:
                 value, info = float(estimator.estimate(x, y)), {}
             seconds = time.perf_counter() - start
-        outcome.update(seconds=seconds, peak_memory_mb=memory.peak_mb, info=_to_jsonable_info(info))
-        if info.get("failed"):
-            outcome["error"] = f"estimator reported a failure: {info.get('failure_reason', 'no reason given')}"
-        elif not math.isfinite(value):
-            outcome["error"] = f"estimator returned a non-finite value ({value})"
-        else:
-            outcome.update(status="ok", estimate=value)
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
-        tb = traceback.format_exc(limit=-3)
-        outcome["error"] = (message + "\n" + tb)[:_MAX_ERROR_CHARS]
-    return outcome
+        return Outcome.failure("error", message + "\n" + traceback.format_exc(limit=-3), info=context_info)
+    info.update(context_info)
+    measured = {"seconds": seconds, "peak_memory_mb": memory.peak_mb, "info": info}
+    if info.get("failed"):
+        reason = info.get("failure_reason", "no reason given")
+        return Outcome.failure("error", f"estimator reported a failure: {reason}", **measured)
+    if not math.isfinite(value):
+        return Outcome.failure("error", f"estimator returned a non-finite value ({value})", **measured)
+    return Outcome.success(value, **measured)

@@ -16,7 +16,7 @@ from tests.runner.faulty import MIXED_SUITE, spec
 def test_failures_are_recorded_and_the_run_continues(tmp_path, executor):
     store_path = tmp_path / "s.sqlite"
     summary = run_suite(MIXED_SUITE, store=store_path, jobs=2, executor=executor, progress=False)
-    assert summary.counts == {"ok": 4, "error": 4, "timeout": 0}
+    assert summary.counts == {"ok": 4, "error": 4, "timeout": 0, "memory": 0}
     with ResultsStore(store_path) as store:
         frame = store.to_dataframe().set_index("estimator")
     raises = frame.loc["tests.runner.faulty:Raises"]
@@ -49,7 +49,7 @@ def test_timeouts_and_dead_workers_are_recorded(tmp_path):
         timeout=2.0,
     )
     summary = run_suite(suite, store=tmp_path / "s.sqlite", jobs=2, progress=False)
-    assert summary.counts == {"ok": 1, "error": 1, "timeout": 1}
+    assert summary.counts == {"ok": 1, "error": 1, "timeout": 1, "memory": 0}
     with ResultsStore(tmp_path / "s.sqlite") as store:
         frame = store.to_dataframe().set_index("estimator")
     assert "time limit of 2 s" in frame.loc["tests.runner.faulty:Hangs", "error"]
@@ -74,7 +74,7 @@ def test_retry_failed_reruns_only_failures(tmp_path):
     store_path = tmp_path / "s.sqlite"
     run_suite(MIXED_SUITE, store=store_path, executor="inline", progress=False)
     again = run_suite(MIXED_SUITE, store=store_path, executor="inline", retry_failed=True, progress=False)
-    assert again.n_already_done == 4 and again.counts == {"ok": 0, "error": 4, "timeout": 0}
+    assert again.n_already_done == 4 and again.counts == {"ok": 0, "error": 4, "timeout": 0, "memory": 0}
     with ResultsStore(store_path) as store:
         assert store.count() == 8
 
@@ -126,7 +126,7 @@ def test_unknown_suite_and_task_fail_before_anything_runs(tmp_path):
 
 
 def test_torch_estimators_get_the_per_worker_thread_cap(tmp_path):
-    from mibench.runner.executors import available_cores
+    from mibench.resources import available_cores
 
     suite = Suite(
         name="test-torch-threads",
