@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pytest
@@ -139,3 +140,87 @@ def test_torch_estimators_get_the_per_worker_thread_cap(tmp_path):
     assert (frame["status"] == "ok").all()
     expected = max(1, available_cores() // 2)
     assert [json.loads(info)["torch_threads"] for info in frame["info"]] == [expected, expected]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# tasks through the resolver: records directories, task context, one resolution per task
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _network_suite(task_id: str) -> Suite:
+    return Suite(
+        name="test-network",
+        tasks=(task_id,),
+        estimators=(EstimatorSpec("tests.runner.toys:EchoesContext"),),
+        sample_sizes=(4,),
+        repetitions=2,
+    )
+
+
+def test_a_missing_record_fails_before_anything_runs(tmp_path):
+    from mibench.errors import MIBenchError
+    from mibench.resolver import MissingRecordError
+
+    suite = _network_suite("net-12bit-tanh-s0-e100-l6-xt")
+    with pytest.raises(MissingRecordError, match="records_dir") as raised:
+        run_suite(suite, store=tmp_path / "s.sqlite", progress=False)
+    assert isinstance(raised.value, MIBenchError)
+    with pytest.raises(MissingRecordError, match=r"net-12bit-tanh-s0\.npz"):
+        run_suite(suite, store=tmp_path / "s.sqlite", records_dir=tmp_path, progress=False)
+    with pytest.raises(MissingRecordError):
+        expand(suite, tmp_path)
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_network_tasks_run_in_worker_processes_from_the_records_directory(tmp_path):
+    from mibench.interface import task_context_params
+    from mibench.resolver import resolve_task
+    from tests.runner.toys import EchoesContext, tiny_record
+
+    name, record = tiny_record(tmp_path / "records")
+    task_id = f"{name}-e1-l1-xt"
+    suite = _network_suite(task_id)
+    summary = run_suite(suite, store=tmp_path / "s.sqlite", jobs=1, records_dir=tmp_path / "records", progress=False)
+    assert summary.counts["ok"] == 2, summary
+    task = resolve_task(task_id, tmp_path / "records")
+    expected_context = task_context_params(EchoesContext.tags, {}, task.context)
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        frame = store.to_dataframe()
+        (run,) = store.runs()
+    assert (frame["status"] == "ok").all() and (frame["family"] == "network").all()
+    assert frame["true_mi"].tolist() == [task.mi, task.mi]
+    for info in frame["info"]:
+        assert json.loads(info).get("task_context", {}) == expected_context
+    assert json.loads(run["options"])["records_dir"] == str((tmp_path / "records").resolve())
+    # The directory is a run option, not part of the job: the same record elsewhere gives the same keys.
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    (moved / record.name).write_bytes(record.read_bytes())
+    assert [job.key for job in expand(suite, moved)] == summary.keys
+
+
+def test_the_coordinator_resolves_each_task_once_per_run(tmp_path, monkeypatch):
+    from mibench import resolver
+
+    calls: list[str] = []
+    real = resolver.resolve_task
+
+    def counting(task_id, records_dir=None):
+        calls.append(task_id)
+        return real(task_id, records_dir)
+
+    monkeypatch.setattr(resolver, "resolve_task", counting)
+    run_module = importlib.import_module("mibench.runner.run")  # the package's ``run`` is the function
+    monkeypatch.setattr(run_module, "run_inline", lambda jobs, on_done, settings: None)  # no worker calls
+    summary = run_suite("smoke", store=tmp_path / "s.sqlite", executor="inline", progress=False)
+    assert summary.n_jobs == 24 and sorted(calls) == sorted(set(calls)) and len(calls) == 2
+
+
+def test_runs_record_the_machine_and_environment(tmp_path):
+    from mibench.runner.environment import Environment
+
+    run_suite("smoke", store=tmp_path / "s.sqlite", estimators=["gaussian"], executor="inline", progress=False)
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        (environment,) = store.environments().values()
+    assert isinstance(environment, Environment) and environment.usable_cores >= 1
+    assert environment.mibench_version == mibench.__version__

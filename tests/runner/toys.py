@@ -75,7 +75,10 @@ def tiny_record(folder: Path) -> tuple[str, Path]:
         train_loss=np.array([0.1]),
         x=np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64),
         y=np.array([0, 1, 1, 0]),
-        codes=((np.array([[0, 1, 2], [1, 1, 0], [2, 0, 1], [0, 0, 0]]),), (np.array([[0, 1], [1, 0], [1, 0], [0, 1]]),)),
+        codes=(
+            (np.array([[0, 1, 2], [1, 1, 0], [2, 0, 1], [0, 0, 0]]),),
+            (np.array([[0, 1], [1, 0], [1, 0], [0, 1]]),),
+        ),
         grids=((np.array([-0.5, 0.0, 0.5]),), (np.array([0.25, 0.75]),)),
     )
     folder.mkdir(parents=True, exist_ok=True)
