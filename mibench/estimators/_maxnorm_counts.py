@@ -22,10 +22,9 @@ a brute-force count, which the tests check.
 
 The kernels are compiled with numba (compiled on first use and cached on disk; this module imports numba, so
 :mod:`mibench.estimators._neighbors` imports it only when a count is asked for) and release the GIL, so the
-groups are split over mibench's own threads. Measured on 2 shared cores at n = 100 000 in 5
-dimensions (the x marginal of a 5+5 KSG, median count 319): 0.9 s on two threads, against 3.0 s for
-scikit-learn's ``KDTree.query_radius(count_only=True)`` in tree order (reports/ksg_speed.md,
-``benchmarks/test_ksg.py``).
+groups are split over mibench's own threads. It replaces scikit-learn's ``KDTree.query_radius(count_only=True)``
+(the fallback) because one walk decides a whole group of neighbouring queries where a library tree walks once per
+query; reports/ksg_speed.md compares the two (``benchmarks/test_ksg.py`` regenerates the comparison).
 """
 
 from __future__ import annotations

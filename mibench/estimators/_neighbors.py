@@ -5,17 +5,17 @@ All distances are max-norm (Chebyshev): ``d(a, b) = max_c |a_c - b_c|``, compute
 with a naive reference. Counts come in two flavours: *strict* (``d < eps``, KSG algorithm 1) and *non-strict*
 (``d <= eps``, KSG algorithm 2); both exclude the point itself.
 
-Which primitive is fastest (measured for mibench; see REFERENCES.md "KSG as everybody computes it" and
-reports/ksg_speed.md, which ``benchmarks/ksg_grid.py`` regenerates):
+Which primitive is used where (chosen by timing the alternatives; reports/ksg_speed.md holds the measurements,
+and ``benchmarks/ksg_grid.py`` and ``benchmarks/test_ksg.py`` regenerate them):
 
 * joint k-th neighbour distance: scipy ``cKDTree.query(p=inf, workers=...)`` with the queries issued **in the
-  tree's own point order** (``tree.indices``): consecutive queries then walk the same nodes, which halves the
-  CPU time at n = 100 000 against querying in sample order (identical results; the answers are scattered back);
+  tree's own point order** (``tree.indices``): consecutive queries then walk the same nodes and find them in the
+  cache, so this is faster than querying in sample order (identical results; the answers are scattered back);
 * marginal counts: ``np.sort`` + ``np.searchsorted`` for 1-D marginals; otherwise mibench's compiled dual-tree
-  count (:mod:`mibench.estimators._maxnorm_counts`: queries walk the tree in groups of 64 neighbouring points;
-  3.4x faster than the best library route at n = 100 000 in 5 dimensions), split over threads. Without numba
-  the counts fall back to scikit-learn's ``KDTree.query_radius(count_only=True)`` (it counts whole nodes inside
-  the radius; 2-3x less CPU than ``cKDTree.query_ball_point(return_length=True)``), queried in tree order;
+  count (:mod:`mibench.estimators._maxnorm_counts`: queries walk the tree in groups of 64 neighbouring points,
+  so one walk decides whole groups where a library tree walks once per query), split over threads. Without
+  numba the counts fall back to scikit-learn's ``KDTree.query_radius(count_only=True)`` (it counts whole nodes
+  inside the radius, which ``cKDTree.query_ball_point(return_length=True)`` does not), queried in tree order;
 * blocked brute-force distances (``cdist``, threads over blocks) where trees prune too little: high dimension,
   or samples so small that building and walking trees costs more than n^2 distances
   (:func:`choose_search`, fitted on the grid of reports/ksg_speed.md).
@@ -48,9 +48,8 @@ BRUTE_FORCE_REFERENCE_DIM = 10
 #: Factor by which that crossover sample size grows per extra joint dimension (10**0.15).
 BRUTE_FORCE_GROWTH_PER_DIM = 10**0.15
 
-#: Tree searches over n points in d dimensions run on one thread while ``n * d`` is below this (starting threads
-#: costs more than it saves there: cKDTree's joint query at n = 1 000 in 1+1 dimensions took 3.9 ms on two
-#: threads, 0.8 ms on one; in 5+5 dimensions KSG took 66 vs 86 ms at n = 3 000, 0.32 vs 0.48 s at 10 000).
+#: Tree searches over n points in d dimensions run on one thread while ``n * d`` is below this: on so little work
+#: starting threads costs more than it saves, while from about this size on two threads beat one.
 PARALLEL_MIN_WORK = 20_000
 
 #: Bytes of distance matrices held at once by the brute-force search (all threads together).
@@ -79,11 +78,10 @@ def choose_search(n: int, joint_dim: int) -> str:
 
     Brute force costs O(n^2 d) with a small constant; the trees cost roughly O(n log n) with a constant that grows
     about geometrically with the dimension, so brute force wins below a crossover sample size that grows
-    geometrically with the dimension (:func:`brute_force_crossover`). Measured crossovers (reports/ksg_speed.md,
-    "Where brute force takes over"; medians of interleaved runs on 2 shared cores): about 1 000 at 10 joint
-    dimensions, 3 000 at 12 and 14, 10 000 at 16, 17 000 at 18, 30 000 at 20, above 100 000 at 24; log10 of the
-    crossover rises by about 0.15 per dimension, the rule used here (1 000 at 10 dimensions, 32 000 at 20,
-    126 000 at 24, ~10^8 at 40 joint dimensions, so brute force at any practical n in 20+20; 63 at 2).
+    geometrically with the dimension (:func:`brute_force_crossover`). The rule is fitted to the crossovers measured
+    in reports/ksg_speed.md ("Where brute force takes over"), whose log10 rises by about 0.15 per joint dimension:
+    1 000 at 10 joint dimensions, 32 000 at 20, 126 000 at 24, ~10^8 at 40 (so brute force at any practical n in
+    20+20), 63 at 2.
     """
     return "brute" if n < brute_force_crossover(joint_dim) else "tree"
 
@@ -95,8 +93,7 @@ def choose_search(n: int, joint_dim: int) -> str:
 
 def _query_in_tree_order(tree: cKDTree, points: np.ndarray, k: int | list[int]) -> tuple[np.ndarray, np.ndarray]:
     """``tree.query(points, k, p=inf)`` with the queries issued in the tree's point order, results in the
-    original order (the same numbers as a plain query, and faster for the cache: 2.66 s against 3.04 s at
-    n = 100 000 in 5+5 dimensions on 2 threads, medians of 3 interleaved rounds)."""
+    original order (the same numbers as a plain query, and faster: consecutive queries walk the same nodes)."""
     order = tree.indices
     dist_o, idx_o = tree.query(points[order], k=k, p=np.inf, workers=_workers_for(points))
     dist = np.empty_like(dist_o)
@@ -225,7 +222,7 @@ def compiled_counts_available() -> bool:
 
     Where they do not (numba missing or too old for this Python, no writable cache directory, a compiler error),
     this warns once, naming the cause and the slower fallback, and the counts use scikit-learn's tree: the same
-    integers, so the same estimates, about 3x slower at n = 100 000 in 5 dimensions.
+    integers, so the same estimates, only slower (reports/ksg_speed.md compares the two).
     """
     try:
         from mibench.estimators import _maxnorm_counts
@@ -234,7 +231,7 @@ def compiled_counts_available() -> bool:
     except Exception as error:
         warnings.warn(
             f"mibench's compiled neighbour counts are unavailable ({type(error).__name__}: {error}); KSG marginal "
-            "counts fall back to scikit-learn's KDTree (same values, about 3x slower at n = 100 000 in 5-D)",
+            "counts fall back to scikit-learn's KDTree (same values, slower)",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -272,9 +269,9 @@ def _sklearn_count_tasks(
     the tree order.
 
     Every chunk queries its own copy of the tree: scikit-learn's tree increments a call counter
-    (``n_calls``) at every distance, so threads sharing one tree fight over that cache line (measured: 1.3-1.5 s
-    of CPU for two threads on a shared tree vs 0.9-1.2 s on separate trees, for 0.9 s of serial work). A build
-    costs ~1% of the queries, and copies built from the same points have the same point order.
+    (``n_calls``) at every distance, so threads sharing one tree fight over that cache line and spend more CPU
+    than on separate trees. A build costs little next to the queries, and copies built from the same points have
+    the same point order.
     """
     tree = KDTree(points, metric="chebyshev")
     order = np.asarray(tree.get_arrays()[1])
@@ -322,8 +319,7 @@ def count_within_pair(
 
     Each tree-counted marginal is split into :func:`thread_count` chunks, so two marginals give the pool twice as
     many tasks as threads: a thread that finishes early takes the next chunk instead of idling while the other
-    marginal finishes (measured at n = 100 000 in 5+5 dimensions, medians of 5 interleaved rounds on 2 threads:
-    the whole KSG 7.1 s with 2 chunks per marginal, 8.2 s with one marginal per thread, 7.2 s with 4 chunks)."""
+    marginal finishes (faster than one marginal per thread; more chunks than threads gain nothing more)."""
     n_x = np.empty(x.shape[0], dtype=np.int64)
     n_y = np.empty(y.shape[0], dtype=np.int64)
     threads = max(_threads_for(x), _threads_for(y))

@@ -84,10 +84,6 @@ class GaussianMI(BaseEstimator):
     def __init__(self) -> None:
         pass
 
-    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
-        """Gaussian MI of the joint sample in nats."""
-        return self.estimate_with_info(x, y).value
-
     def estimate_with_info(self, x: np.ndarray, y: np.ndarray) -> Estimate:
         """The estimate plus ``{"canonical_correlations": [...]}`` (descending)."""
         x2, y2 = validate_sample(x, y, min_samples=self.tags.min_samples)

@@ -15,14 +15,14 @@ result does not depend on the number of threads.
 
 Squared distances: from :data:`GEMM_MIN_DIM` dimensions on they are computed as ``|a|^2 + |b|^2 - 2 a.b`` (a
 matrix product) after centring the data, whose absolute rounding error is about ``1e-16 * (|a|^2 + |b|^2)``;
-below that, by exact coordinate differences (``scipy.spatial.distance.cdist``). Measured with one BLAS thread
-(n = 8000): equally fast at 8 dimensions, the product 1.4x faster at 16 and 2.7x at 64.
+below that, by exact coordinate differences (``scipy.spatial.distance.cdist``): the product pays off only once
+the dimension is large enough for its arithmetic to outweigh the extra passes over the block; :data:`GEMM_MIN_DIM`
+is about where the two are equally fast.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from mibench.estimators._threads import thread_count
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
+from mibench.validation import check_int, check_positive
 
 __all__ = [
     "KDE",
@@ -46,7 +47,8 @@ __all__ = [
 ]
 
 #: Bytes of one (block rows x n) float64 work buffer. Small enough that a block's buffers stay in the CPU's
-#: cache between the passes over them (measured: 2 MiB blocks ran about 1.5x faster than 32 MiB ones).
+#: cache between the passes over them (larger blocks ran slower; ``benchmarks/test_kde.py::test_ratio_block_size``
+#: times block sizes).
 BLOCK_BYTES = 2 * 2**20
 
 #: Rows per block at least (a matrix product needs some rows to be efficient).
@@ -74,9 +76,7 @@ _R = TypeVar("_R")
 def _rows_per_block(n: int, block_rows: int | None) -> int:
     if block_rows is None:
         return min(n, max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * n)))
-    if isinstance(block_rows, bool) or not isinstance(block_rows, (int, np.integer)) or block_rows < 1:
-        raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
-    return int(min(block_rows, n))
+    return min(check_int("block_rows", block_rows), n)
 
 
 def _threads(threads: int | None) -> int:
@@ -106,7 +106,7 @@ def _map_blocks(
 
     workers = min(_threads(threads), len(blocks))
     # One BLAS thread per block: the blocks are the parallelism, and multithreaded BLAS on these thin products
-    # only contends (measured: a 32-row product ran several times slower with 2 BLAS threads than with 1).
+    # only contends with them.
     with threadpool_limits(limits=1, user_api="blas"):
         if workers <= 1:
             return [run(block) for block in blocks]
@@ -274,9 +274,7 @@ def bandwidth_factor(rule: str | float, n: int, dim: int) -> float:
         if rule == "silverman":
             return float((4.0 / (dim + 2)) ** (1.0 / (dim + 4)) * n ** (-1.0 / (dim + 4)))
         raise ValueError(f"KDE: unknown bandwidth rule {rule!r}; use 'scott', 'silverman' or a positive number")
-    if isinstance(rule, bool) or not isinstance(rule, numbers.Real) or not (math.isfinite(rule) and rule > 0):
-        raise ValueError(f"KDE: bandwidth must be 'scott', 'silverman' or a positive finite number, got {rule!r}")
-    return float(rule)
+    return check_positive("KDE: bandwidth (when not 'scott' or 'silverman')", rule)
 
 
 def _standardise(name: str, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -324,10 +322,6 @@ class KDE(BaseEstimator):
     def __init__(self, *, bandwidth: BandwidthRule | float = "scott"):
         self.bandwidth = bandwidth
 
-    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
-        """KDE plug-in estimate of I(X;Y) in nats."""
-        return self.estimate_with_info(x, y).value
-
     def estimate_with_info(self, x: np.ndarray, y: np.ndarray) -> Estimate:
         """The estimate plus the bandwidths (SD units) and the three entropy estimates (nats, data units)."""
         bandwidth_factor(self.bandwidth, 2, 1)  # validate the rule before looking at the data
@@ -363,9 +357,7 @@ class KDE(BaseEstimator):
 
 
 def _check_noise_variance(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not value > 0:
-        raise ValueError(f"KolchinskyTracey: noise_variance must be a positive finite number, got {value!r}")
-    return float(value)
+    return check_positive("KolchinskyTracey: noise_variance", value)
 
 
 def _class_indices(y: np.ndarray) -> np.ndarray:
@@ -422,6 +414,8 @@ class KolchinskyTracey(BaseEstimator):
     dimension at s^2 = 0.1; it is 0 for clustered components).
 
     Both bounds are always computed in one pass (``info`` carries both); ``bound`` picks the returned value.
+    ``target`` is task-supplied context (``tags.task_context``): a network task says which quantity it holds,
+    I(X;T) or I(T;Y), and the runner passes it unless the suite sets ``target`` itself.
     O(n^2 d) time, O(n * block) memory.
 
     Args:
@@ -447,16 +441,13 @@ class KolchinskyTracey(BaseEstimator):
                 "of a continuous pair",
             ),
         ),
+        task_context=("target",),
     )
 
     def __init__(self, *, noise_variance: float = 1e-3, bound: Bound = "upper", target: Target = "input"):
         self.noise_variance = noise_variance
         self.bound = bound
         self.target = target
-
-    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
-        """The chosen bound in nats (see the class docstring for which argument is which)."""
-        return self.estimate_with_info(x, y).value
 
     def estimate_with_info(self, x: np.ndarray, y: np.ndarray) -> Estimate:
         """The chosen bound plus both bounds (and for labels the guaranteed bracket) in ``info``."""

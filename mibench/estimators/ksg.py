@@ -19,6 +19,7 @@ from scipy.special import digamma
 
 from mibench.estimators import _neighbors
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
+from mibench.validation import check_int
 
 __all__ = ["KSG", "KSG2"]
 
@@ -26,9 +27,7 @@ NeighbourSearch = Literal["auto", "tree", "brute"]
 
 
 def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"KSG: k (the number of nearest neighbours) must be an integer >= 1, got {k!r}")
-    return int(k)
+    return check_int("KSG: k (the number of nearest neighbours)", k)
 
 
 def _resolve_search(method: NeighbourSearch, n: int, joint_dim: int) -> str:
@@ -88,10 +87,6 @@ class _KSGBase(BaseEstimator):
     def __init__(self, *, k: int = 3):
         self.k = k
 
-    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
-        """KSG estimate of I(X;Y) in nats for the joint sample ``(x[i], y[i])``."""
-        return self.estimate_with_info(x, y).value
-
     def estimate_with_info(self, x: np.ndarray, y: np.ndarray) -> Estimate:
         """The estimate plus ``{"k", "algorithm", "neighbour_search", "mean_n_x", "mean_n_y"}``."""
         k = _check_k(self.k)
@@ -100,7 +95,8 @@ class _KSGBase(BaseEstimator):
 
     def prepare(self) -> None:
         """Load the compiled marginal counts now (numba's import and the kernels' compilation, or their load from
-        the on-disk cache: about 0.3 s and tens of MiB once per process) rather than inside the first estimate."""
+        the on-disk cache, once per process) rather than inside the first estimate, so the first job's time and
+        memory are the estimate's own (reports/ksg_speed.md and reports/estimator_memory.md measure both)."""
         _neighbors.prepare_compiled_counts()
 
     def _value(self, n: int, k: int, n_x: np.ndarray, n_y: np.ndarray) -> float:

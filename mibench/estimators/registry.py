@@ -59,6 +59,7 @@ BUILTIN_ESTIMATORS: dict[str, str] = {
     "kde-upper": "mibench.estimators.kde:KolchinskyTraceyUpper",
     "kl": "mibench.estimators.kl:KLMutualInformation",
     "ksg": "mibench.estimators.ksg:KSG",
+    "ksg2": "mibench.estimators.ksg:KSG2",
     "wkl": "mibench.estimators.kl:WeightedKL",
 }
 

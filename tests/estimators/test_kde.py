@@ -518,6 +518,21 @@ def test_parameters_are_stored_verbatim() -> None:
     assert KolchinskyTraceyLower().estimate(np.zeros(50), h) == both["lower"]
 
 
+def test_the_bounds_take_their_target_from_the_task() -> None:
+    """A network task supplies ``target`` (which quantity it holds); the fixed-bound subclasses keep every other
+    tag of the class (expected failures included) and the same task context."""
+    from mibench.interface import task_context_params
+
+    assert KolchinskyTracey.tags.task_context == ("target",)
+    assert KolchinskyTraceyUpper.tags == KolchinskyTraceyLower.tags == KolchinskyTracey.tags
+    assert KDE.tags.task_context == ()
+    for cls in (KolchinskyTraceyUpper, KolchinskyTraceyLower):
+        context = {"target": "labels", "edges": [0.0, 1.0]}
+        assert task_context_params(cls.tags, {"noise_variance": 0.1}, context) == {"target": "labels"}
+        assert task_context_params(cls.tags, {"target": "input"}, context) == {}
+        assert "target" in cls().get_params()
+
+
 @pytest.mark.parametrize("bandwidth", ["bogus", "Scott", 0, -0.5, float("nan"), float("inf"), True, None, [0.5]])
 def test_kde_bad_bandwidth(bandwidth: object) -> None:
     with pytest.raises(ValueError, match="bandwidth"):
@@ -541,7 +556,7 @@ def test_kde_bad_input() -> None:
 
 @pytest.mark.parametrize("noise_variance", [0, -1e-3, float("nan"), float("inf"), True, "0.1", None])
 def test_kt_bad_noise_variance(noise_variance: object) -> None:
-    with pytest.raises(ValueError, match="noise_variance must be a positive finite number"):
+    with pytest.raises(ValueError, match="KolchinskyTracey: noise_variance must be a finite number > 0, got"):
         KolchinskyTracey(noise_variance=noise_variance).estimate(np.zeros(5), np.arange(5.0))  # type: ignore[arg-type]
 
 
@@ -561,7 +576,7 @@ def test_kt_bad_bound_target_labels_and_samples() -> None:
         KolchinskyTracey().estimate(np.zeros(20), np.r_[h[:19], [[np.nan, 0.0]]])
     with pytest.raises(ValueError, match="same number of samples"):
         KolchinskyTracey(target="labels").estimate(h, np.zeros(19, dtype=int))
-    with pytest.raises(ValueError, match="block_rows must be a positive integer"):
+    with pytest.raises(ValueError, match="block_rows must be an integer >= 1, got 0"):
         pairwise_mixture_terms(h, 0.1, block_rows=0)
     # integer layer values (a quantised layer) and boolean labels are accepted
     assert np.isfinite(KolchinskyTracey().estimate(np.zeros(20), np.round(h * 4).astype(int)))

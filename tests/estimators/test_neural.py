@@ -378,23 +378,17 @@ def test_held_out_failure_rule() -> None:
 
 def test_runner_counts_a_diverged_job_as_failed(monkeypatch: pytest.MonkeyPatch) -> None:
     import mibench.estimators as estimators_pkg
+    from mibench.runner.jobs import make_job
     from mibench.runner.worker import execute_job
 
     monkeypatch.setattr(estimators_pkg, "get_estimator_class", lambda name: NeuralMI)
     task = mibench.get_task("gaussian-pairs-1x1-rho0.75")
-    job = {
-        "task_id": task.id,
-        "task_version": task.version,
-        "estimator": "neural",
-        "params": json.dumps({"objective": "nwj", "learning_rate": 100.0, "max_steps": 50, "threads": 1}),
-        "n": 300,
-        "seed": 0,
-    }
-    outcome = execute_job(job)
-    assert outcome["status"] == "error" and "estimator reported a failure" in outcome["error"]
-    assert outcome["estimate"] is None
-    job["params"] = json.dumps({"objective": "infonce", "max_steps": 20, "threads": 1, "hidden": [8]})
-    assert execute_job(job)["status"] == "ok"
+    diverging = {"objective": "nwj", "learning_rate": 100.0, "max_steps": 50, "threads": 1}
+    outcome = execute_job(make_job(task.id, task.version, "neural", diverging, 300, 0))
+    assert outcome.status == "error" and "estimator reported a failure" in (outcome.error or "")
+    assert outcome.estimate is None
+    healthy = {"objective": "infonce", "max_steps": 20, "threads": 1, "hidden": [8]}
+    assert execute_job(make_job(task.id, task.version, "neural", healthy, 300, 0)).status == "ok"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -469,12 +463,13 @@ def test_smallest_sample_splits_into_two_rows_each() -> None:
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"learning_rate": 0}, "learning_rate must be > 0"),
-        ({"learning_rate": -1e-3}, "learning_rate must be > 0"),
-        ({"learning_rate": "fast"}, "learning_rate must be a finite number"),
-        ({"learning_rate": math.inf}, "learning_rate must be a finite number"),
-        ({"batch_size": 1}, "batch_size must be an integer >= 2"),
-        ({"batch_size": 2.5}, "batch_size must be an integer >= 2"),
+        ({"learning_rate": 0}, "learning_rate must be a finite number > 0, got 0"),
+        ({"learning_rate": -1e-3}, "learning_rate must be a finite number > 0"),
+        ({"learning_rate": "fast"}, "learning_rate must be a finite number > 0, got 'fast'"),
+        ({"learning_rate": math.inf}, "learning_rate must be a finite number > 0"),
+        ({"batch_size": 1}, r"batch_size \(or 'auto'\) must be an integer >= 2, got 1"),
+        ({"batch_size": 2.5}, r"batch_size \(or 'auto'\) must be an integer >= 2"),
+        ({"batch_size": True}, r"batch_size \(or 'auto'\) must be an integer >= 2"),
         ({"batch_size": 500}, "batch_size=500 exceeds the 120 training rows"),
         ({"hidden": [64, 0]}, "hidden must be a sequence of positive integers"),
         ({"hidden": 64}, "hidden must be a sequence of positive integers"),
@@ -484,24 +479,25 @@ def test_smallest_sample_splits_into_two_rows_each() -> None:
         ({"critic": "cnn"}, "critic: unknown value 'cnn'; choose one of separable, joint"),
         ({"activation": "swish"}, "activation: unknown value 'swish'"),
         ({"device": "tpu"}, "device: unknown device 'tpu'"),
-        ({"negatives": 0}, "negatives must be 'all'"),
-        ({"negatives": "some"}, "negatives must be 'all'"),
+        ({"negatives": 0}, r"negatives \(or 'all': every other sample of the batch\) must be an integer >= 1"),
+        ({"negatives": "some"}, r"negatives \(or 'all'.*\) must be an integer >= 1, got 'some'"),
         ({"negatives": 10, "batch_size": 8}, "negatives=10 needs batch_size >= negatives \\+ 1"),
         ({"negatives": 200}, "negatives=200 needs batch_size >= negatives \\+ 1"),
         ({"max_steps": 0}, "max_steps must be an integer >= 1"),
         ({"eval_every": 0}, "eval_every must be an integer >= 1"),
         ({"patience": 0}, "patience must be an integer >= 1"),
-        ({"validation_fraction": 0}, "validation_fraction must be in \\(0, 1\\)"),
-        ({"test_fraction": 1.0}, "test_fraction must be in \\(0, 1\\)"),
+        ({"validation_fraction": 0}, "validation_fraction must be a finite number in \\(0, 1\\)"),
+        ({"test_fraction": 1.0}, "test_fraction must be a finite number in \\(0, 1\\)"),
+        ({"test_fraction": "0.2"}, "test_fraction must be a finite number in \\(0, 1\\)"),
         ({"validation_fraction": 0.5, "test_fraction": 0.5}, "validation_fraction \\+ test_fraction must be < 1"),
         ({"standardize": "yes"}, "standardize must be True or False"),
         ({"seed": -1}, "seed must be an integer >= 0"),
         ({"seed": 1.5}, "seed must be an integer >= 0"),
         ({"threads": 0}, "threads must be an integer >= 1"),
         ({"objective": "mutual"}, "objective: unknown value 'mutual'; choose one of mine, dv, nwj, infonce, smile"),
-        ({"ema_rate": 0}, "ema_rate must be in \\(0, 1\\]"),
-        ({"ema_rate": 1.5}, "ema_rate must be in \\(0, 1\\]"),
-        ({"clip": 0}, "clip must be > 0"),
+        ({"ema_rate": 0}, "ema_rate must be a finite number in \\(0, 1\\]"),
+        ({"ema_rate": 1.5}, "ema_rate must be a finite number in \\(0, 1\\]"),
+        ({"clip": 0}, "clip must be a finite number > 0"),
     ],
 )
 def test_bad_hyperparameters_name_themselves(params: dict, match: str) -> None:

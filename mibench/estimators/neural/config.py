@@ -7,12 +7,12 @@ starts and raises ``ValueError`` naming the offending hyperparameter. Checks tha
 
 from __future__ import annotations
 
-import math
-import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from mibench.validation import check_int, check_positive, check_real
 
 __all__ = ["ACTIVATIONS", "AUTO_BATCH_SIZE", "CRITICS", "OBJECTIVES", "NeuralConfig", "make_config"]
 
@@ -55,18 +55,6 @@ def _name(owner: str, param: str) -> str:
     return f"{owner}: {param}"
 
 
-def _integer(owner: str, param: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{_name(owner, param)} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _real(owner: str, param: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise ValueError(f"{_name(owner, param)} must be a finite number, got {value!r}")
-    return float(value)
-
-
 def _choice(owner: str, param: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{_name(owner, param)}: unknown value {value!r}; choose one of {', '.join(choices)}")
@@ -85,54 +73,39 @@ def make_config(owner: str, params: Mapping[str, Any], *, objective: str | None 
             f"{_name(owner, 'hidden')} must be a sequence of positive integers (hidden layer sizes, e.g. [64, 64]; "
             f"[] for a linear critic), got {hidden!r}"
         )
-    hidden_sizes = tuple(hidden)
-    for size in hidden_sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(
-                f"{_name(owner, 'hidden')} must be a sequence of positive integers (hidden layer sizes), got {hidden!r}"
-            )
-    hidden_sizes = tuple(int(size) for size in hidden_sizes)
+    try:
+        hidden_sizes = tuple(check_int("a hidden layer size", size) for size in hidden)
+    except ValueError:
+        raise ValueError(
+            f"{_name(owner, 'hidden')} must be a sequence of positive integers (hidden layer sizes), got {hidden!r}"
+        ) from None
 
-    embed_dim = _integer(owner, "embed_dim", p["embed_dim"], 1)
+    embed_dim = check_int(_name(owner, "embed_dim"), p["embed_dim"])
     activation = _choice(owner, "activation", p["activation"], ACTIVATIONS)
 
-    learning_rate = _real(owner, "learning_rate", p["learning_rate"])
-    if learning_rate <= 0:
-        raise ValueError(f"{_name(owner, 'learning_rate')} must be > 0, got {p['learning_rate']!r}")
+    learning_rate = check_positive(_name(owner, "learning_rate"), p["learning_rate"])
 
     batch_size = p["batch_size"]
-    if batch_size == "auto":
-        batch = None
-    elif isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 2:
-        raise ValueError(f"{_name(owner, 'batch_size')} must be an integer >= 2 or 'auto', got {batch_size!r}")
-    else:
-        batch = int(batch_size)
+    batch = None if batch_size == "auto" else check_int(_name(owner, "batch_size") + " (or 'auto')", batch_size, 2)
 
     negatives = p["negatives"]
     if negatives == "all":
         neg = None
-    elif isinstance(negatives, bool) or not isinstance(negatives, numbers.Integral) or negatives < 1:
-        raise ValueError(
-            f"{_name(owner, 'negatives')} must be 'all' (every other sample of the batch) or an integer >= 1, "
-            f"got {negatives!r}"
-        )
     else:
-        neg = int(negatives)
+        neg = check_int(_name(owner, "negatives") + " (or 'all': every other sample of the batch)", negatives, 1)
         if batch is not None and neg > batch - 1:
             raise ValueError(
                 f"{_name(owner, 'negatives')}={neg} needs batch_size >= negatives + 1, got batch_size={batch}"
             )
 
-    max_steps = _integer(owner, "max_steps", p["max_steps"], 1)
-    eval_every = _integer(owner, "eval_every", p["eval_every"], 1)
-    patience = None if p["patience"] is None else _integer(owner, "patience", p["patience"], 1)
+    max_steps = check_int(_name(owner, "max_steps"), p["max_steps"])
+    eval_every = check_int(_name(owner, "eval_every"), p["eval_every"])
+    patience = None if p["patience"] is None else check_int(_name(owner, "patience"), p["patience"])
 
-    fractions = {}
-    for param in ("validation_fraction", "test_fraction"):
-        value = _real(owner, param, p[param])
-        if not 0 < value < 1:
-            raise ValueError(f"{_name(owner, param)} must be in (0, 1), got {p[param]!r}")
-        fractions[param] = value
+    fractions = {
+        param: check_real(_name(owner, param), p[param], 0.0, 1.0, low_open=True, high_open=True)
+        for param in ("validation_fraction", "test_fraction")
+    }
     if sum(fractions.values()) >= 1:
         raise ValueError(
             f"{_name(owner, 'validation_fraction')} + test_fraction must be < 1 (the rest trains the critic), "
@@ -144,7 +117,7 @@ def make_config(owner: str, params: Mapping[str, Any], *, objective: str | None 
 
     seed = p["seed"]
     if seed is not None:
-        seed = _integer(owner, "seed", seed, 0)
+        seed = check_int(_name(owner, "seed"), seed, 0)
 
     device = p["device"]
     if not isinstance(device, str) or not _DEVICE.match(device):
@@ -154,14 +127,10 @@ def make_config(owner: str, params: Mapping[str, Any], *, objective: str | None 
 
     threads = p.get("threads")
     if threads is not None:
-        threads = _integer(owner, "threads", threads, 1)
+        threads = check_int(_name(owner, "threads"), threads)
 
-    ema_rate = _real(owner, "ema_rate", p.get("ema_rate", 0.01))
-    if not 0 < ema_rate <= 1:
-        raise ValueError(f"{_name(owner, 'ema_rate')} must be in (0, 1], got {p.get('ema_rate')!r}")
-    clip = _real(owner, "clip", p.get("clip", 5.0))
-    if clip <= 0:
-        raise ValueError(f"{_name(owner, 'clip')} must be > 0, got {p.get('clip')!r}")
+    ema_rate = check_real(_name(owner, "ema_rate"), p.get("ema_rate", 0.01), 0.0, 1.0, low_open=True)
+    clip = check_positive(_name(owner, "clip"), p.get("clip", 5.0))
 
     return NeuralConfig(
         objective=objective,

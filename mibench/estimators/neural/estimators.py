@@ -29,10 +29,6 @@ class _NeuralEstimator(BaseEstimator):
     def _config(self) -> NeuralConfig:
         return make_config(type(self).__name__, self.get_params(), objective=self._objective)
 
-    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
-        """MI in nats on held-out data; NaN when the training failed (see ``estimate_with_info``)."""
-        return float(self.estimate_with_info(x, y).value)
-
     def estimate_with_info(self, x: np.ndarray, y: np.ndarray) -> Estimate:
         """The held-out estimate plus diagnostics.
 
@@ -56,6 +52,9 @@ class _NeuralEstimator(BaseEstimator):
 
 
 _PARAMS_DOC = """
+    ``estimate(x, y)`` returns the MI in nats computed on the held-out test part of the sample, or NaN when the
+    training failed (``estimate_with_info`` then says why in ``info["failure_reason"]``).
+
     Args:
         critic: ``"separable"`` (``T(x, y) = f(x) . g(y)``: all pairs of a batch are negatives at the cost of two
             forward passes) or ``"joint"`` (one MLP on ``[x, y]``; B * (1 + K) forward rows per batch).
@@ -80,8 +79,8 @@ _PARAMS_DOC = """
         device: ``"auto"`` (CUDA if available, else the CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
         threads: torch intra-op CPU threads during this estimate (restored afterwards); ``None`` leaves torch's
             setting alone (the runner caps it per worker). Default 1: these critics are too small to gain from
-            intra-op parallelism, and on a shared machine extra threads spin-wait for busy cores (measured on 2
-            shared cores under load ~5: 2 threads 11x slower than 1). A value above the runner's per-worker cap
+            intra-op parallelism, and on a shared machine extra threads spin-wait for busy cores, which can make
+            an estimate many times slower than on one thread. A value above the runner's per-worker cap
             overrides it for the duration of the estimate.
 """
 
