@@ -48,7 +48,7 @@ hyperparameter that is ``None`` is cloned with ``seed=0`` first, so stochastic e
     ``tags`` is a class attribute of type :class:`~mibench.interface.EstimatorTags`; flags are bools;
     ``min_samples`` is an int >= 2; ``max_dim`` is ``None`` or an int >= 2; ``expected_failures`` holds
     ``(check name, non-empty reason)`` pairs naming checks of this kit (not ``tags_valid`` itself), no
-    duplicates.
+    duplicates; ``task_context`` names only hyperparameters that ``__init__`` takes.
 ``params_round_trip``
     ``__init__`` takes keyword hyperparameters only (no ``*args``/``**kwargs``/positional-only); each is
     stored under its own name (``get_params`` reads it back); a default-constructed instance stores the
@@ -94,7 +94,8 @@ hyperparameter that is ``None`` is cloned with ``seed=0`` first, so stochastic e
     within ~0.03 (their SD there) of the truth.
 ``bad_shapes_raise``
     Different numbers of rows, or a 3-D ``x`` or ``y``, raise ``ValueError``; and 1-D ``x``, ``y`` are
-    accepted as ``(n, 1)`` (same value as the 2-D columns), as DESIGN.md specifies.
+    accepted as ``(n, 1)`` (same value as the 2-D columns), as :func:`~mibench.interface.validate_sample`
+    does.
 ``nan_raises``
     A NaN or an infinity (+inf, -inf) in ``x`` or ``y`` raises ``ValueError``.
 ``too_few_samples_raise``
@@ -123,11 +124,15 @@ from typing import Any
 import numpy as np
 
 from mibench.interface import EstimatorTags, clone, get_params, params_hash
+from mibench.validation import check_int
 
 __all__ = [
     "CHECKS",
+    "EXACT_RTOL",
     "GAUSSIAN_ACCURACY_TOL",
+    "LARGE_N",
     "NEAR_ZERO_C",
+    "SMALL_N",
     "STOCHASTIC_ALPHA",
     "STOCHASTIC_REPEATS",
     "check_bad_shapes_raise",
@@ -384,7 +389,8 @@ def _assert_invariant(estimator: Any, original: tuple, transformed: tuple, what:
 
 
 def check_tags_valid(estimator: Any) -> None:
-    """``tags`` is an :class:`EstimatorTags` class attribute with sane values; expected failures name checks."""
+    """``tags`` is an :class:`EstimatorTags` class attribute with sane values; expected failures name checks;
+    task context names hyperparameters."""
     estimator = _resolve(estimator)
     name = _name(estimator)
     tags = getattr(type(estimator), "tags", None)
@@ -396,12 +402,27 @@ def check_tags_valid(estimator: Any) -> None:
     for flag in ("accepts_discrete", "requires_torch", "stochastic"):
         if not isinstance(getattr(tags, flag), bool):
             problems.append(f"tags.{flag} must be a bool, got {getattr(tags, flag)!r}")
-    ms = tags.min_samples
-    if isinstance(ms, bool) or not isinstance(ms, (int, np.integer)) or ms < 2:
-        problems.append(f"tags.min_samples must be an integer >= 2 (MI needs at least two samples), got {ms!r}")
-    md = tags.max_dim
-    if md is not None and (isinstance(md, bool) or not isinstance(md, (int, np.integer)) or md < 2):
-        problems.append(f"tags.max_dim must be None or an integer >= 2 (dim_x + dim_y), got {md!r}")
+    try:
+        check_int("tags.min_samples", tags.min_samples, 2)
+    except ValueError as exc:
+        problems.append(f"{exc} (MI needs at least two samples)")
+    if tags.max_dim is not None:
+        try:
+            check_int("tags.max_dim", tags.max_dim, 2)
+        except ValueError as exc:
+            problems.append(f"{exc} (or None; it bounds dim_x + dim_y)")
+    context = tags.task_context
+    if not (isinstance(context, tuple) and all(isinstance(c, str) for c in context)):
+        problems.append(f"tags.task_context must be a tuple of hyperparameter names, got {context!r}")
+    else:
+        cls = type(estimator)
+        taken = set() if cls.__init__ is object.__init__ else {p.name for p in _init_parameters(cls)}
+        unknown = [c for c in context if c not in taken]
+        if unknown:
+            problems.append(
+                f"tags.task_context names {', '.join(map(repr, unknown))}, which __init__ does not take; a task "
+                "can supply only hyperparameters of the estimator"
+            )
     failures = tags.expected_failures
     if not isinstance(failures, tuple):
         problems.append(f"tags.expected_failures must be a tuple of (check name, reason) pairs, got {failures!r}")

@@ -255,6 +255,16 @@ class BadTags(Good):
     tags = EstimatorTags(min_samples=1, expected_failures=(("nan_raise", "typo in the check name"),))
 
 
+class ContextNotAHyperparameter(Good):
+    """Declares that a task may set ``edges``, which its ``__init__`` does not take."""
+
+    tags = EstimatorTags(min_samples=8, task_context=("shrink", "edges"))
+
+
+class ContextFromTask(Good):
+    tags = EstimatorTags(min_samples=8, task_context=("shrink",))
+
+
 class DiscretePlugIn(BaseEstimator):
     """Plug-in MI of integer data (histogram of the joint values); on continuous data every point is its own
     bin, so it reports about log(n) whatever the dependence, and says so in its expected failures."""
@@ -333,7 +343,8 @@ BROKEN = [
     (check_too_few_samples_raise, ZeroForTinySamples(), r"accepted a single sample \(n=1\) and returned 0.0"),
     (check_pickle_round_trip, Unpicklable(), r"cannot be pickled and restored: .*lambda"),
     (check_tags_valid, BadTags(), r"unknown check 'nan_raise' \(did you mean 'nan_raises'"),
-    (check_tags_valid, BadTags(), r"min_samples must be an integer >= 2"),
+    (check_tags_valid, BadTags(), r"min_samples must be an integer >= 2, got 1 \(MI needs at least two"),
+    (check_tags_valid, ContextNotAHyperparameter(), r"task_context names 'edges', which __init__ does not take"),
     (check_discrete_input, DiscreteButNaN(), r"accepts_discrete=True but returned nan on integer data"),
 ]
 
@@ -421,6 +432,10 @@ def test_undeclared_failure_still_fails_beside_declared_ones():
         check_estimator(DeclaredButAlsoMutates())
 
 
+def test_task_context_naming_hyperparameters_is_valid():
+    check_tags_valid(ContextFromTask())
+
+
 def test_unknown_expected_failure_name_is_reported_by_tags_valid():
     results = check_estimator(BadTags(), raise_on_failure=False)
     assert results["tags_valid"].startswith("fail: ") and "'nan_raise'" in results["tags_valid"]
@@ -491,3 +506,19 @@ def test_importing_the_kit_does_not_import_pytest():
 
 def test_estimators_of_this_module_pickle():
     assert pickle.loads(pickle.dumps(Good(shrink=0.1))) == Good(shrink=0.1)
+
+
+def test_all_lists_exactly_the_public_names():
+    """``mibench.testing.__all__`` is its public API: every name it defines without a leading underscore."""
+    import inspect
+
+    import mibench.testing as testing
+
+    defined_here = {
+        name
+        for name, value in vars(testing).items()
+        if not name.startswith("_")
+        and not inspect.ismodule(value)
+        and getattr(value, "__module__", testing.__name__) == testing.__name__
+    }
+    assert sorted(testing.__all__) == sorted(defined_here)

@@ -25,6 +25,7 @@ import numpy as np
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
+from mibench.validation import check_positive
 
 FAMILY = "additive-uniform"
 VERSION = "1"
@@ -51,11 +52,7 @@ def additive_uniform_mi(epsilon: float) -> float:
 
 def additive_uniform(epsilon: float) -> Task:
     """``Y = X + N``, ``X ~ U(0, 1)``, ``N ~ U(-epsilon, epsilon)``; ``epsilon`` a finite number > 0."""
-    if isinstance(epsilon, bool) or not (
-        isinstance(epsilon, (int, float, np.integer, np.floating)) and math.isfinite(epsilon) and epsilon > 0
-    ):
-        raise ValueError(f"epsilon (noise half-width) must be a finite number > 0, in (0, inf), got {epsilon!r}")
-    eps = float(epsilon)
+    eps = check_positive("epsilon (noise half-width)", epsilon)
     return Task(
         id=f"{FAMILY}-eps{format_number(eps)}",
         family=FAMILY,

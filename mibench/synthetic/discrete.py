@@ -33,6 +33,7 @@ import numpy as np
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
+from mibench.validation import check_int, check_real
 
 FAMILY = "discrete"
 VERSION = "1"
@@ -137,11 +138,7 @@ class NoisyCategoricalSampler:
 
 
 def _check_probability(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
-    return float(value)
+    return check_real(f"{name} (a probability)", value, 0.0, 1.0)
 
 
 def discrete_table(joint: np.ndarray | Sequence[Sequence[float]], *, name: str) -> Task:
@@ -234,9 +231,7 @@ def noisy_categorical(m: int, noise: float) -> Task:
     Raises:
         ValueError: ``m`` not an integer >= 2, or ``noise`` outside ``[0, 1]``.
     """
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
-        raise ValueError(f"m (number of symbols) must be an integer >= 2, got {m!r}")
-    m = int(m)
+    m = check_int("m (number of symbols)", m, 2)
     noise = _check_probability("noise", noise)
     a = 1.0 - noise + noise / m
     c = noise / m

@@ -21,6 +21,7 @@ import numpy as np
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
+from mibench.validation import check_int, check_real
 
 FAMILY = "gaussian-pairs"
 VERSION = "1"
@@ -60,24 +61,20 @@ def gaussian_pairs(
 
     Give exactly one of ``rho`` (per-pair correlation, in (-1, 1)) or ``mi`` (target MI in nats, >= 0).
     """
-    for name, value in (("dim_x", dim_x), ("dim_y", dim_y)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    check_int("dim_x", dim_x)
+    check_int("dim_y", dim_y)
     k = min(dim_x, dim_y) if n_pairs is None else n_pairs
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= min(dim_x, dim_y):
-        raise ValueError(f"n_pairs must be an integer in [1, min(dim_x, dim_y)] = [1, {min(dim_x, dim_y)}], got {k!r}")
+    check_int(f"n_pairs (for dim_x={dim_x}, dim_y={dim_y})", k, 1, min(dim_x, dim_y))
     if (rho is None) == (mi is None):
         raise ValueError("give exactly one of rho (per-pair correlation) or mi (target MI in nats)")
     if rho is not None:
-        if not (math.isfinite(rho) and -1.0 < rho < 1.0):
-            raise ValueError(f"rho must be in the open interval (-1, 1), got {rho!r}")
+        check_real("rho", rho, -1.0, 1.0, low_open=True, high_open=True)
         noise_scale = math.sqrt((1.0 - rho) * (1.0 + rho))
         truth = -0.5 * k * math.log1p(-rho * rho)
         kind, value = "rho", rho
     else:
         assert mi is not None
-        if not (math.isfinite(mi) and mi >= 0.0):
-            raise ValueError(f"mi must be a finite number >= 0 nats, got {mi!r}")
+        check_real("mi", mi, 0.0)  # nats
         noise_scale = math.exp(-mi / k)
         rho = math.sqrt(-math.expm1(-2.0 * mi / k))
         truth = float(mi)

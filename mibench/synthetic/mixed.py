@@ -58,6 +58,7 @@ from scipy import special
 from mibench.interface import Task
 from mibench.synthetic.discrete import mi_from_terms
 from mibench.synthetic.naming import format_number
+from mibench.validation import check_int, check_real
 
 MIXED_FAMILY = "mixed"
 QUANTIZED_FAMILY = "quantized-gaussian"
@@ -104,9 +105,7 @@ def uniform_window(m: int) -> Task:
     Raises:
         ValueError: ``m`` is not an integer >= 2.
     """
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
-        raise ValueError(f"m (number of symbols) must be an integer >= 2, got {m!r}")
-    m = int(m)
+    m = check_int("m (number of symbols)", m, 2)
     return Task(
         id=f"{MIXED_FAMILY}-uniform-window-m{m}",
         family=MIXED_FAMILY,
@@ -248,17 +247,8 @@ def quantized_gaussian(rho: float, width: float) -> Task:
     Raises:
         ValueError: ``rho`` outside ``(-1, 1)``; ``width`` not a finite number >= :data:`MIN_WIDTH`.
     """
-    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.integer, np.floating)):
-        raise ValueError(f"rho must be in the open interval (-1, 1), got {rho!r}")
-    if not (math.isfinite(rho) and -1.0 < rho < 1.0):
-        raise ValueError(f"rho must be in the open interval (-1, 1), got {rho!r}")
-    if isinstance(width, bool) or not isinstance(width, (int, float, np.integer, np.floating)):
-        raise ValueError(f"width must be a finite number >= {MIN_WIDTH}, got {width!r}")
-    if not (math.isfinite(width) and width >= MIN_WIDTH):
-        raise ValueError(
-            f"width must be a finite number >= {MIN_WIDTH} (the grid has ~(18/width)^2 cells), got {width!r}"
-        )
-    rho, width = float(rho), float(width)
+    rho = check_real("rho", rho, -1.0, 1.0, low_open=True, high_open=True)
+    width = check_real("width", width, MIN_WIDTH)  # the grid has ~(18 / width)^2 cells
     cells = quantized_gaussian_cells(rho, width)
     if cells.truncation_bound > MAX_TRUNCATION_ERROR:  # pragma: no cover - cannot happen for width >= MIN_WIDTH
         raise RuntimeError(f"truncation bound {cells.truncation_bound:g} exceeds {MAX_TRUNCATION_ERROR:g}")

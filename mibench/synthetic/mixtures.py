@@ -49,7 +49,7 @@ from scipy import special
 
 from mibench.interface import Task
 from mibench.synthetic.naming import format_number
-from mibench.validation import check_int, check_positive
+from mibench.validation import check_int, check_positive, check_real
 
 FAMILY = "mixture"
 VERSION = "1"
@@ -259,8 +259,7 @@ def compute_truth(model: MixtureModel, n_points: int, seed: int) -> tuple[float,
     points in turn from ``numpy.random.default_rng(seed)``, so ``(model, n_points, seed)`` fixes the result;
     chunk statistics are merged with Chan et al.'s pairwise update (no loss of precision at 1e8 points).
     """
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise ValueError(f"n_points must be an integer >= 2, got {n_points!r}")
+    check_int("n_points", n_points, 2)
     rng = np.random.default_rng(seed)
     count, mean, m2 = 0, 0.0, 0.0
     remaining = int(n_points)
@@ -357,10 +356,7 @@ def x_mixture(rho: float, *, n_pairs: int = 1, n_points: int | None = None, seed
     Raises:
         ValueError: ``rho`` outside ``(-1, 1)``; ``n_pairs < 1``; ``rho`` not tabulated and no ``n_points``.
     """
-    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.integer, np.floating)):
-        raise ValueError(f"rho must be in the open interval (-1, 1), got {rho!r}")
-    if not (math.isfinite(rho) and -1.0 < rho < 1.0):
-        raise ValueError(f"rho must be in the open interval (-1, 1), got {rho!r}")
+    check_real("rho", rho, -1.0, 1.0, low_open=True, high_open=True)
     n_pairs = check_int("n_pairs", n_pairs, 1)
     truth = _lookup(XMixture(abs(float(rho))), n_points, seed)  # +-rho and -+rho: the same law
     pairs_part = "" if n_pairs == 1 else f"-pairs{n_pairs}"

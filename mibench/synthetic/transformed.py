@@ -1,4 +1,5 @@
-"""Tasks built from a base task and MI-preserving maps of x and of y (DESIGN.md, "Composition").
+"""Tasks built from a base task and MI-preserving maps of x and of y: a base sampler composed with injective maps
+applied to x or to y alone keeps the base MI by construction.
 
 ``transform_task(base, x=..., y=...)`` returns a new :class:`~mibench.interface.Task` whose sampler draws from
 the base sampler and pushes ``x`` and ``y`` through the given injective maps (:mod:`mibench.synthetic.transforms`).

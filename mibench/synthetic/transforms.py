@@ -8,7 +8,7 @@ data-processing inequality (Cover & Thomas, *Elements of Information Theory*, 2n
 tasks with the *same* truth and much harder marginals: uniform, heavy-tailed, bimodal, curled up into a spiral
 or a Swiss roll. This is the construction of Czyz, Grabowski, Vogt, Beerenwinkel & Marx, "Beyond Normal: On the
 Evaluation of Mutual Information Estimators" (NeurIPS 2023), whose maps are implemented here with the formulas
-and parameters of their public code (``/work/shared/REFERENCES.md``, section bmi). Names (used in task ids):
+and parameters of their public code (the ``bmi`` package, github.com/cbg-ethz/bmi). Names (used in task ids):
 
 - ``normal_cdf``: ``Phi(t)`` coordinate-wise (uniform marginals); any dimension.
 - ``half_cube``: ``t sqrt(|t|)`` coordinate-wise (heavier tails); ``power{p}``: ``sign(t) |t|^p``, ``p > 0``.
@@ -46,6 +46,7 @@ import numpy as np
 from scipy import special
 
 from mibench.synthetic.naming import format_number
+from mibench.validation import check_int, check_positive
 
 __all__ = [
     "LABEL_PATTERN",
@@ -87,8 +88,7 @@ def _as_matrix(a: Any, what: str) -> np.ndarray:
 
 
 def _check_seed(seed: Any, what: str) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{what}: seed must be a non-negative integer, got {seed!r}")
+    check_int(f"{what}: seed", seed, 0)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -130,8 +130,7 @@ class Transform:
 
     def check_dim(self, in_dim: int) -> None:
         """Raise ``ValueError`` (naming the map and the dimension) if the map does not apply to ``in_dim``."""
-        if isinstance(in_dim, bool) or not isinstance(in_dim, (int, np.integer)) or in_dim < 1:
-            raise ValueError(f"transform {self.name!r}: input dimension must be an integer >= 1, got {in_dim!r}")
+        check_int(f"transform {self.name!r}: input dimension", in_dim)
 
     def out_dim(self, in_dim: int) -> int:
         """The output dimension for inputs of dimension ``in_dim`` (checked with :meth:`check_dim`)."""
@@ -263,11 +262,7 @@ class SignedPower(Transform):
     p: float
 
     def __post_init__(self) -> None:
-        if isinstance(self.p, bool) or not isinstance(self.p, (int, float, np.integer, np.floating)):
-            raise ValueError(f"SignedPower: p must be a number > 0, got {self.p!r}")
-        if not (math.isfinite(self.p) and self.p > 0):
-            raise ValueError(f"SignedPower: p must be a finite number > 0, got {self.p!r}")
-        object.__setattr__(self, "p", float(self.p))
+        object.__setattr__(self, "p", check_positive("SignedPower: p", self.p))
 
     @property
     def name(self) -> str:
@@ -313,7 +308,7 @@ class Wiggly(Transform):
         f_x(t) = t + 0.4 sin t + 0.2 sin(1.7 t + 1) + 0.03 sin(3.3 t - 2.5)
         f_y(t) = t - 0.4 sin(0.4 t) + 0.17 sin(1.3 t + 3.5) + 0.02 sin(4.3 t - 2.5)
 
-    (Czyz et al. 2023; REFERENCES.md). Monotone, hence injective -- the analytic bound on the derivative:
+    (Czyz et al. 2023, the ``bmi`` package). Monotone, hence injective -- the analytic bound on the derivative:
 
         f_x'(t) = 1 + 0.4 cos t + 0.34 cos(1.7t + 1) + 0.099 cos(3.3t - 2.5) >= 1 - 0.4 - 0.34 - 0.099 = 0.161
         f_y'(t) = 1 - 0.16 cos(0.4t) + 0.221 cos(1.3t + 3.5) + 0.086 cos(4.3t - 2.5) >= 1 - 0.467 = 0.533
@@ -512,9 +507,7 @@ class Spiral(Transform):
                 raise ValueError(f"Spiral: plane must be integers 0 <= i < j, got {self.plane!r}")
             object.__setattr__(self, "plane", (i, j))
         if self.speed is not None:
-            if isinstance(self.speed, bool) or not (math.isfinite(self.speed) and self.speed > 0):
-                raise ValueError(f"Spiral: speed must be a finite number > 0 (or None for 1/d), got {self.speed!r}")
-            object.__setattr__(self, "speed", float(self.speed))
+            object.__setattr__(self, "speed", check_positive("Spiral: speed (or None for 1/d)", self.speed))
 
     @staticmethod
     def default_plane(side: str) -> tuple[int, int]:

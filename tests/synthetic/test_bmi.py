@@ -1,4 +1,5 @@
-"""bmi's 40 "Beyond Normal" tasks: all present, with bmi's ids and the truths bmi publishes (REFERENCES.md)."""
+"""bmi's 40 "Beyond Normal" tasks: all present, with bmi's ids and the truths bmi publishes (Czyż et al., NeurIPS
+2023)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import mibench
 from mibench.synthetic import get_task, list_tasks
 from mibench.synthetic.bmi import bmi_aliases, bmi_tasks
 
-# Truths in nats from REFERENCES.md ("The public benchmark to beat"), quoted to 6 decimals there.
+# Truths in nats as bmi publishes them (Czyż et al., "Beyond Normal", NeurIPS 2023), to 6 decimals.
 BINORMAL, SPARSE = 0.413339, 1.021651
 EXPECTED = {
     "1v1-normal-0.75": BINORMAL,
@@ -50,7 +51,7 @@ def test_all_forty_tasks_with_bmi_ids_and_truths():
     assert [t.params["bmi_id"] for t in tasks] == list(EXPECTED)  # bmi's order
     for task in tasks:
         assert task.mi == pytest.approx(EXPECTED[task.params["bmi_id"]], abs=5e-7), task.params["bmi_id"]
-    # Six distinct truths in the whole suite, at most 1.71 nats (REFERENCES.md says so of bmi's benchmark).
+    # Six distinct truths in the whole suite, at most 1.71 nats.
     assert max(t.mi for t in tasks) == pytest.approx(1.709438, abs=1e-6)
 
 

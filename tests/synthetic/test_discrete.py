@@ -20,6 +20,7 @@ from mibench.synthetic.discrete import (
     from_id,
     noisy_categorical,
 )
+from mibench.units import bits_to_nats, nats_to_bits
 
 # --------------------------------------------------------------------------------------------------------------
 # Independent reference: brute-force enumeration of the joint law, MI = H(X) + H(Y) - H(X, Y).
@@ -88,16 +89,16 @@ def test_truth_equals_brute_force_enumeration(task):
 
 
 def test_known_values():
-    log2 = math.log(2)
-    assert binary_symmetric_channel(0.0).mi == pytest.approx(log2, abs=1e-15)
-    assert binary_symmetric_channel(1.0).mi == pytest.approx(log2, abs=1e-15)
+    one_bit = bits_to_nats(1.0)
+    assert binary_symmetric_channel(0.0).mi == pytest.approx(one_bit, abs=1e-15)
+    assert binary_symmetric_channel(1.0).mi == pytest.approx(one_bit, abs=1e-15)
     assert binary_symmetric_channel(0.5).mi == 0.0
     assert binary_symmetric_channel(0.3, prior=1.0).mi == 0.0
     # Capacity of the BSC with p = 0.11: 1 - h2(0.11) = 0.500 bits (Cover & Thomas example).
-    assert binary_symmetric_channel(0.11).mi / log2 == pytest.approx(0.5, abs=1e-3)
+    assert nats_to_bits(binary_symmetric_channel(0.11).mi) == pytest.approx(0.5, abs=1e-3)
     assert noisy_categorical(10, 0.0).mi == pytest.approx(math.log(10), abs=1e-14)
     assert noisy_categorical(10, 1.0).mi == pytest.approx(0.0, abs=1e-15)
-    assert discrete_table([[0.5, 0.0], [0.0, 0.5]], name="copy").mi == pytest.approx(log2, abs=1e-15)
+    assert discrete_table([[0.5, 0.0], [0.0, 0.5]], name="copy").mi == pytest.approx(one_bit, abs=1e-15)
     assert discrete_table([[0.25, 0.25], [0.25, 0.25]], name="indep").mi == 0.0
 
 
@@ -216,17 +217,25 @@ def test_table_is_renormalised_within_tolerance():
 @pytest.mark.parametrize(
     ("factory", "kwargs", "message"),
     [
-        (binary_symmetric_channel, {"p": -0.1}, r"p must be a probability in \[0, 1\]"),
-        (binary_symmetric_channel, {"p": 1.5}, r"p must be a probability in \[0, 1\]"),
-        (binary_symmetric_channel, {"p": float("nan")}, r"p must be a probability"),
-        (binary_symmetric_channel, {"p": "0.1"}, r"p must be a probability"),
-        (binary_symmetric_channel, {"p": 0.1, "prior": 1.01}, r"prior must be a probability in \[0, 1\]"),
-        (binary_symmetric_channel, {"p": 0.1, "prior": -0.5}, r"prior must be a probability"),
+        (binary_symmetric_channel, {"p": -0.1}, r"p \(a probability\) must be a finite number in \[0, 1\]"),
+        (binary_symmetric_channel, {"p": 1.5}, r"p \(a probability\) must be a finite number in \[0, 1\]"),
+        (binary_symmetric_channel, {"p": float("nan")}, r"p \(a probability\) must be a finite number in \[0, 1\]"),
+        (binary_symmetric_channel, {"p": "0.1"}, r"p \(a probability\) must be a finite number in \[0, 1\]"),
+        (
+            binary_symmetric_channel,
+            {"p": 0.1, "prior": 1.01},
+            r"prior \(a probability\) must be a finite number in \[0, 1\]",
+        ),
+        (
+            binary_symmetric_channel,
+            {"p": 0.1, "prior": -0.5},
+            r"prior \(a probability\) must be a finite number in \[0, 1\]",
+        ),
         (noisy_categorical, {"m": 1, "noise": 0.1}, r"m \(number of symbols\) must be an integer >= 2"),
         (noisy_categorical, {"m": 2.5, "noise": 0.1}, r"m \(number of symbols\) must be an integer >= 2"),
         (noisy_categorical, {"m": True, "noise": 0.1}, r"m \(number of symbols\)"),
-        (noisy_categorical, {"m": 3, "noise": 1.2}, r"noise must be a probability in \[0, 1\]"),
-        (noisy_categorical, {"m": 3, "noise": -1e-3}, r"noise must be a probability"),
+        (noisy_categorical, {"m": 3, "noise": 1.2}, r"noise \(a probability\) must be a finite number in \[0, 1\]"),
+        (noisy_categorical, {"m": 3, "noise": -1e-3}, r"noise \(a probability\) must be a finite number in \[0, 1\]"),
         (discrete_table, {"joint": [[0.6, 0.6], [-0.1, -0.1]], "name": "neg"}, r"probabilities in \[0, 1\]"),
         (discrete_table, {"joint": [[0.3, 0.3], [0.3, 0.3]], "name": "sum"}, r"joint must sum to 1"),
         (discrete_table, {"joint": [[float("nan"), 0.5], [0.25, 0.25]], "name": "nan"}, "NaN or infinite"),

@@ -41,7 +41,7 @@ def test_truth_equals_log_det_formula(task):
 
 
 def test_bmi_reference_value():
-    # bmi's 1v1-normal-0.75 (REFERENCES.md): 0.413339 nats.
+    # bmi's 1v1-normal-0.75 (Czyż et al., "Beyond Normal", NeurIPS 2023): 0.413339 nats.
     assert gaussian_pairs(1, 1, rho=0.75).mi == pytest.approx(0.413339, abs=5e-7)
 
 
@@ -107,8 +107,8 @@ def test_ids_round_trip_and_are_canonical():
     ("kwargs", "message"),
     [
         ({"dim_x": 0, "dim_y": 1, "rho": 0.5}, "dim_x"),
-        ({"dim_x": 1, "dim_y": 1, "rho": 1.0}, "rho must be in the open interval"),
-        ({"dim_x": 1, "dim_y": 1, "rho": -1.5}, "rho must be in the open interval"),
+        ({"dim_x": 1, "dim_y": 1, "rho": 1.0}, r"rho must be a finite number in \(-1, 1\)"),
+        ({"dim_x": 1, "dim_y": 1, "rho": -1.5}, r"rho must be a finite number in \(-1, 1\)"),
         ({"dim_x": 1, "dim_y": 1, "mi": -0.1}, "mi must be"),
         ({"dim_x": 1, "dim_y": 1, "mi": float("inf")}, "mi must be"),
         ({"dim_x": 2, "dim_y": 2, "mi": 1.0, "n_pairs": 3}, "n_pairs"),

@@ -405,7 +405,7 @@ def test_untabulated_setting_needs_n_points():
     with pytest.raises(ValueError, match=r"no precomputed truth.*n_points"):
         x_mixture(0.7)
     assert from_id("mixture-parabola-k7-s0.3") is None  # untabulated: not a known task
-    with pytest.raises(ValueError, match=r"rho must be in the open interval"):
+    with pytest.raises(ValueError, match=r"rho must be a finite number in \(-1, 1\)"):
         from_id("mixture-x-rho1.5")
     task = x_mixture(0.7, n_pairs=3, n_points=20_000, seed=5)
     value, stderr = compute_truth(XMixture(0.7), 20_000, seed=5)
@@ -423,10 +423,10 @@ def test_seed_determinism_and_independence():
 @pytest.mark.parametrize(
     ("factory", "args", "kwargs", "message"),
     [
-        (x_mixture, (1.0,), {}, r"rho must be in the open interval \(-1, 1\)"),
-        (x_mixture, (-1.2,), {}, r"rho must be in the open interval \(-1, 1\)"),
-        (x_mixture, (float("nan"),), {}, r"rho must be in the open interval"),
-        (x_mixture, ("0.9",), {}, r"rho must be in the open interval"),
+        (x_mixture, (1.0,), {}, r"rho must be a finite number in \(-1, 1\)"),
+        (x_mixture, (-1.2,), {}, r"rho must be a finite number in \(-1, 1\)"),
+        (x_mixture, (float("nan"),), {}, r"rho must be a finite number in \(-1, 1\)"),
+        (x_mixture, ("0.9",), {}, r"rho must be a finite number in \(-1, 1\)"),
         (x_mixture, (0.9,), {"n_pairs": 0}, r"n_pairs must be an integer >= 1"),
         (x_mixture, (0.9,), {"n_pairs": 1.5}, r"n_pairs must be an integer >= 1"),
         (shells, (0, 3), {"sigma_x": 0.2, "sigma_y": 0.3}, r"dim must be an integer >= 1"),

@@ -56,7 +56,7 @@ TASKS = [
     [((2, 2), 0.293893), ((3, 3), 0.413339), ((5, 5), 0.592812), ((25, 25), 1.292184), ((50, 50), 1.624265)],
 )
 def test_bmi_dense_reference_values(dims, expected):
-    # REFERENCES.md quotes bmi's dense values to 6 decimals.
+    # bmi's published dense values (Czyż et al., "Beyond Normal", NeurIPS 2023), to 6 decimals.
     assert multinormal_dense(*dims, rho=0.5).mi == pytest.approx(expected, abs=5e-7)
 
 

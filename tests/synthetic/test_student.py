@@ -43,7 +43,7 @@ def _mi_from_scipy_entropies(task):
     ],
 )
 def test_bmi_identity_reference_values(dim, nu, expected):
-    # REFERENCES.md quotes bmi's values to 6 decimals.
+    # bmi's published values (Czyż et al., "Beyond Normal", NeurIPS 2023), to 6 decimals.
     task = student_t(dim, dim, nu=nu)
     assert task.mi == pytest.approx(expected, abs=5e-7)
     assert task.id == f"student-identity-{dim}x{dim}-nu{nu}"
