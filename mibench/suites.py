@@ -5,14 +5,13 @@ A suite is plain data. :func:`mibench.runner.expand` turns it into jobs; each jo
 
 Built-in suites:
 
-* ``smoke`` -- a handful of small jobs; finishes in well under 30 s on 2 cores; used by the tests.
+* ``smoke`` -- a handful of small jobs, the quickest end-to-end check of an installation; used by the tests.
 * ``quick`` -- the first benchmark a new user runs: the Gaussian grid over dimension and MI level plus a slice of
-  every other family, n up to 10 000, 5 seeds; one to two minutes on 2 cores.
+  every other family, n up to 10 000, 5 seeds (reports/quick/ says how long it took).
 * ``bmi`` -- bmi's 40 "Beyond Normal" tasks at bmi's n = 5000 with 10 seeds, to compare with its published numbers.
 * ``standard`` -- every catalogue task (the sweeps over dimension 1-100 per side, MI 0-10 nats, Student nu 1-30 and
-  sparsity) at n in {100, 300, 1000, 3000, 10000} with 5 seeds: 31 870 jobs, 29 min with two workers on the
-  project's 2-core machine (KSG, Gaussian, binning, KL, weighted KL, KDE up to n = 3000, and MINE and InfoNCE on
-  bmi's 40 tasks; measured 2026-11-23, see reports/standard/).
+  sparsity) at n in {100, 300, 1000, 3000, 10000} with 5 seeds (KSG, Gaussian, binning, KL, weighted KL, KDE up
+  to n = 3000, and MINE and InfoNCE on bmi's 40 tasks); reports/standard/ holds a run and its duration.
 """
 
 from __future__ import annotations
@@ -156,7 +155,8 @@ CLASSICAL = (
 )
 
 
-#: Neural variants are ~0.5 s a job on one thread, so suites run them on a slice: these tasks in ``quick``.
+#: Neural variants train a critic per job, far slower than the classical estimators, so suites run them on a
+#: slice: these tasks in ``quick``.
 QUICK_NEURAL_TASKS = (
     "gaussian-pairs-1x1-rho0.75",
     "gaussian-pairs-5x5-mi1",
