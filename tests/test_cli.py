@@ -524,3 +524,101 @@ def test_estimate_bad_param_syntax(data_files, param):
 def test_estimate_unknown_hyperparameter(data_files):
     assert_user_error(invoke("estimate", data_files["npy"], "-e", "ksg", "-p", "kk=3"), "'kk'", "k")
     assert_user_error(invoke("estimate", data_files["npy"], "-e", "gaussian", "-p", "k=3"), "'k'")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# records directories, stores that cannot be used, the environment section, shared helpers
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_report_shows_the_machine_and_environment(smoke_store, tmp_path):
+    from mibench.runner.environment import describe_environment
+
+    store, _ = smoke_store
+    out = tmp_path / "env"
+    assert_ok(invoke("report", "--store", store, "-o", out))
+    text = (out / "report.md").read_text()
+    section = text.split("## Machine and environment", 1)[1].split("\n## ", 1)[0]
+    here = describe_environment().describe()
+    assert "**Environment** (1 run(s):" in section
+    for name in ("CPU", "cores", "Python", "libraries"):
+        assert f"  - {name}: {here[name]}" in section
+    (blas,) = [line for line in section.splitlines() if line.startswith("  - BLAS/OpenMP: ")]
+    assert blas.split(": ", 1)[1] != "not found"  # which libraries are loaded varies with what ran before
+    assert "  - mibench: " in section
+
+
+def test_run_records_the_records_directory(tmp_path):
+    from mibench.runner import ResultsStore
+
+    store = tmp_path / "s.sqlite"
+    records = tmp_path / "records"
+    result = invoke(
+        "run", "smoke", "--store", store, "--estimators", "gaussian", "--tasks", "*1x1*", "--inline", "--no-progress",
+        "--records", records,
+    )  # fmt: skip
+    assert_ok(result)
+    with ResultsStore(store) as results:
+        (run,) = results.runs()
+    assert json.loads(run["options"])["records_dir"] == str(records.resolve())
+
+
+def test_a_missing_record_is_one_error_line(tmp_path, monkeypatch):
+    import importlib
+
+    from mibench.suites import EstimatorSpec, Suite
+
+    network = Suite(
+        name="net",
+        tasks=("net-12bit-tanh-s0-e100-l6-xt",),
+        estimators=(EstimatorSpec("gaussian"),),
+        sample_sizes=(100,),
+        repetitions=1,
+    )
+    run_module = importlib.import_module("mibench.runner.run")
+    monkeypatch.setattr(run_module, "get_suite", lambda name: network)
+    store = tmp_path / "s.sqlite"
+    assert_user_error(invoke("run", "net", "--store", store, "--no-progress"), "network task", "--records DIR")
+    assert_user_error(
+        invoke("run", "net", "--store", store, "--no-progress", "--records", tmp_path),
+        str(tmp_path / "net-12bit-tanh-s0.npz"),
+    )
+    assert not store.exists()
+
+
+def test_a_file_that_is_not_a_store_is_refused_untouched(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "app.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    before = other.read_bytes()
+    for args in (("report", "-o", tmp_path / "r"), ("export", "-o", tmp_path / "x.csv"), ("run", "smoke")):
+        assert_user_error(invoke(*args, "--store", other), "is not a mibench results store", str(other))
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["app.sqlite"]
+
+
+def test_a_store_from_a_newer_mibench_is_one_error_line(tmp_path):
+    import sqlite3
+
+    from mibench.runner import ResultsStore
+
+    store = tmp_path / "s.sqlite"
+    ResultsStore(store).close()
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE name = 'schema_version'")
+    assert_user_error(invoke("report", "--store", store, "-o", tmp_path / "r"), "newer mibench", "Upgrade mibench")
+
+
+def test_export_into_a_missing_folder_is_one_error_line(smoke_store, tmp_path):
+    store, _ = smoke_store
+    assert_user_error(invoke("export", "--store", store, "-o", tmp_path / "no" / "such" / "x.csv"), "no")
+
+
+def test_the_cli_uses_the_shared_helpers():
+    import mibench.cli as cli
+    import mibench.cli_support as support
+
+    for private in ("_user_errors", "_split", "_table", "_store_option", "_load_results", "USER_ERROR_EXIT", "LN2"):
+        assert not hasattr(cli, private), private
+    assert cli.user_errors is support.user_errors and cli.split_list is support.split_list

@@ -37,10 +37,13 @@ class ThreadPool:
     prefix: str | None = None  # the library file's name prefix, e.g. "libopenblas"
 
     def describe(self) -> str:
+        """E.g. ``openblas 0.3.27 (libscipy_openblas, 2 threads)``."""
         name = self.internal_api or self.prefix or "unknown"
         version = f" {self.version}" if self.version else ""
-        threads = f" ({self.num_threads} threads)" if self.num_threads is not None else ""
-        return f"{name}{version}{threads}"
+        details = [self.prefix] if self.prefix and self.prefix != name else []
+        if self.num_threads is not None:
+            details.append(f"{self.num_threads} threads")
+        return f"{name}{version}" + (f" ({', '.join(details)})" if details else "")
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Environment:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
+        return json.dumps(self.to_dict())  # keys in field order, packages in PACKAGES order
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Environment:

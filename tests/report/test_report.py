@@ -175,3 +175,55 @@ def test_failures_are_grouped_by_task_estimator_and_status(tmp_path):
     assert "10 of 11 jobs failed" in text and "in 1 group(s)" in text
     assert "**error** × 10 (n = 100, 300): `ValueError: tied 0`" in text
     assert "tied 1" not in text
+
+
+def _environment(cpu: str, **changes):
+    from mibench.runner.environment import Environment, ThreadPool
+
+    fields = {
+        "cpu_model": cpu,
+        "logical_cores": 4,
+        "usable_cores": 2,
+        "platform": "Linux-6.0-x86_64",
+        "machine": "x86_64",
+        "hostname": "box",
+        "python": "3.11.7",
+        "python_implementation": "CPython",
+        "packages": {"numpy": "2.0.0", "scipy": "1.14.0"},
+        "threadpools": (ThreadPool("blas", "openblas", "0.3.27", 2, "libopenblas"),),
+        "mibench_version": "9.9.9-test",
+        "git_commit": "abcdef0123456789",
+        "git_dirty": False,
+    }
+    return Environment(**(fields | changes))
+
+
+def test_report_lists_the_distinct_environments_of_its_runs(results, tmp_path):
+    frame = results.copy()
+    frame.loc[frame.index[:4], "run_id"] = "run-old"
+    frame.loc[frame.index[4:8], "run_id"] = "run-same"
+    environments = {
+        "run-abc": _environment("CPU A"),
+        "run-same": _environment("CPU A"),  # the same environment as run-abc: listed once, with both runs
+        "run-old": None,  # recorded before environments were
+        "run-not-in-report": _environment("CPU Z"),
+    }
+    text = write_report(frame, tmp_path, environments=environments).read_text(encoding="utf-8")
+    section = text.split("## Machine and environment", 1)[1].split("\n## ", 1)[0]
+    assert text.index("## Scores") < text.index("## Machine and environment") < text.index("## Sample efficiency")
+    assert "CPU A" in section and "CPU Z" not in section and section.count("CPU A") == 1
+    assert "**Environment** (2 run(s): `run-abc`, `run-same`)" in section
+    assert "cores: 2 usable of 4 logical" in section and "Python: 3.11.7 (CPython)" in section
+    assert "numpy 2.0.0, scipy 1.14.0" in section and "openblas 0.3.27 (libopenblas, 2 threads)" in section
+    assert "commit abcdef012345" in section
+    assert "No environment recorded for 1 run(s) (`run-old`)" in section
+
+    two = write_report(frame, tmp_path / "two", environments={"run-abc": _environment("CPU B")})
+    assert "**Environment** (1 run(s): `run-abc`)" in two.read_text(encoding="utf-8")
+    distinct = {"run-abc": _environment("CPU A"), "run-same": _environment("CPU B"), "run-old": _environment("C")}
+    text = write_report(frame, tmp_path / "three", environments=distinct).read_text(encoding="utf-8")
+    assert "**Environment 1**" in text and "**Environment 3**" in text
+
+
+def test_report_without_environments_has_no_such_section(results, tmp_path):
+    assert "Machine and environment" not in write_report(results, tmp_path).read_text(encoding="utf-8")
