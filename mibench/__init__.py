@@ -16,12 +16,18 @@ Importing mibench is cheap: estimators, the runner, pandas, plotting and torch l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from mibench._version import __version__
 
 if TYPE_CHECKING:
-    from mibench.interface import Task
+    import pandas as pd
+
+    from mibench.interface import Estimator, Task
+    from mibench.runner.store import ResultsStore
+    from mibench.suites import Suite
 
 __all__ = [
     "__version__",
@@ -36,54 +42,128 @@ __all__ = [
 
 
 def list_estimators() -> list[str]:
-    """Names of the registered estimators (built-ins and installed plugins)."""
+    """Names of the registered estimators (built-ins and installed plugins), sorted."""
     from mibench.estimators import list_estimators as _list
 
     return _list()
 
 
-def get_estimator(name: str, **params: Any) -> Any:
-    """An estimator instance by registry name, with hyperparameters."""
+def get_estimator(name: str, **params: Any) -> Estimator:
+    """An estimator instance by registry name (or ``"package.module:Class"``), with keyword hyperparameters.
+
+    Raises:
+        UnknownNameError: no estimator of that name (the message lists close matches).
+    """
     from mibench.estimators import get_estimator as _get
 
-    return _get(name, **params)
+    estimator: Estimator = _get(name, **params)
+    return estimator
 
 
-def list_tasks(**filters: Any) -> list[Task]:
-    """Catalogue tasks; filters: family, dim_x, dim_y, max_dim, min_mi, max_mi, pattern."""
+def list_tasks(
+    *,
+    family: str | None = None,
+    dim_x: int | None = None,
+    dim_y: int | None = None,
+    max_dim: int | None = None,
+    min_mi: float | None = None,
+    max_mi: float | None = None,
+    pattern: str | None = None,
+    truth: str | None = None,
+    bmi: bool = False,
+) -> list[Task]:
+    """Catalogue tasks, optionally filtered: by family, dimensions (``max_dim`` bounds ``dim_x + dim_y``), true
+    MI in nats, a shell-style ``pattern`` on the id, how the truth is known, or bmi's 40 tasks only."""
     from mibench.synthetic import list_tasks as _list
 
-    return _list(**filters)
+    return _list(
+        family=family,
+        dim_x=dim_x,
+        dim_y=dim_y,
+        max_dim=max_dim,
+        min_mi=min_mi,
+        max_mi=max_mi,
+        pattern=pattern,
+        truth=truth,
+        bmi=bmi,
+    )
 
 
 def get_task(task_id: str) -> Task:
-    """A task by id (catalogue entry or any parametric id such as ``gaussian-pairs-3x2-mi1.5``)."""
+    """A task by id (catalogue entry, any parametric id such as ``gaussian-pairs-3x2-mi1.5``, or a bmi id).
+
+    Raises:
+        UnknownNameError: no task of that id (the message lists close matches).
+    """
     from mibench.synthetic import get_task as _get
 
     return _get(task_id)
 
 
-def list_suites() -> list[Any]:
+def list_suites() -> list[Suite]:
     """The built-in suites."""
     from mibench.suites import list_suites as _list
 
     return _list()
 
 
-def get_suite(name: str) -> Any:
-    """A built-in suite by name."""
+def get_suite(name: str) -> Suite:
+    """A built-in suite by name.
+
+    Raises:
+        UnknownNameError: no suite of that name.
+    """
     from mibench.suites import get_suite as _get
 
     return _get(name)
 
 
-def run(suite: Any, **options: Any) -> Any:
-    """Run a suite (name or :class:`mibench.suites.Suite`) and return its results as a pandas DataFrame.
+def run(
+    suite: str | Suite,
+    *,
+    store: str | os.PathLike[str] | ResultsStore | None = None,
+    jobs: int | None = None,
+    timeout: float | Literal["suite"] | None = "suite",
+    estimators: Sequence[str] | None = None,
+    tasks: Sequence[str] | None = None,
+    retry_failed: bool = False,
+    executor: str = "process",
+    progress: bool = False,
+    records_dir: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Run a suite (name or :class:`mibench.suites.Suite`) and return its results as a pandas DataFrame, one row
+    per job (computed now or found in the store: jobs already stored are not recomputed).
 
-    Options: ``store`` (path; default ``.mibench/results.sqlite``), ``jobs``, ``timeout``, ``estimators``,
-    ``tasks``, ``retry_failed``, ``executor`` ("process" or "inline"), ``progress``. Jobs already in the store
-    are not recomputed.
+    Args:
+        suite: a built-in suite name or a :class:`~mibench.suites.Suite`.
+        store: the results store's path (default ``$MIBENCH_STORE`` or ``.mibench/results.sqlite``) or an open
+            :class:`~mibench.runner.store.ResultsStore`.
+        jobs: parallel worker processes (default: every usable core).
+        timeout: per-job limit in seconds; ``"suite"`` for the suite's own; ``None`` for none.
+        estimators: only these estimators of the suite.
+        tasks: only the suite's tasks matching these ids or shell-style patterns.
+        retry_failed: also rerun jobs stored as failed.
+        executor: ``"process"`` (local worker processes) or ``"inline"`` (this process, no time limit).
+        progress: show a progress bar on stderr.
+        records_dir: the directory of training records (``{record name}.npz``) that the suite's network tasks are
+            rebuilt from; a missing record is an error before anything runs. Recorded in the run's options, not
+            part of any job's key.
+
+    Raises:
+        UnknownNameError, MissingRecordError, InvalidOptionError, StoreError: see
+        :func:`mibench.runner.run_suite` (all are :class:`mibench.errors.MIBenchError`).
     """
     from mibench.runner import run as _run
 
-    return _run(suite, **options)
+    return _run(
+        suite,
+        store=store,
+        jobs=jobs,
+        timeout=timeout,
+        estimators=estimators,
+        tasks=tasks,
+        retry_failed=retry_failed,
+        executor=executor,
+        progress=progress,
+        records_dir=records_dir,
+    )

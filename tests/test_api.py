@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import mibench
+import mibench.runner
 
 
 def test_public_names():
@@ -34,3 +35,32 @@ def test_import_is_cheap_and_listing_never_imports_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["-", "False"]
+
+
+def test_top_level_functions_are_typed():
+    import inspect
+
+    for name in ("list_estimators", "get_estimator", "list_tasks", "get_task", "list_suites", "get_suite", "run"):
+        signature = inspect.signature(getattr(mibench, name))
+        assert signature.return_annotation is not inspect.Signature.empty, name
+        assert all(p.annotation is not inspect.Parameter.empty for p in signature.parameters.values()), name
+    run = inspect.signature(mibench.run)
+    assert run.return_annotation == "pd.DataFrame" and run.parameters["records_dir"].default is None
+    assert set(run.parameters) == set(inspect.signature(mibench.runner.run_suite).parameters)
+    assert "records_dir" in mibench.run.__doc__
+
+
+def test_run_with_a_records_directory(tmp_path):
+    from mibench.suites import EstimatorSpec, Suite
+    from tests.runner.toys import tiny_record
+
+    name, _ = tiny_record(tmp_path / "records")
+    suite = Suite(
+        name="api-network",
+        tasks=(f"{name}-e1-l2-ty",),
+        estimators=(EstimatorSpec("tests.runner.toys:EchoesContext"),),
+        sample_sizes=(4,),
+        repetitions=1,
+    )
+    frame = mibench.run(suite, store=tmp_path / "s.sqlite", executor="inline", records_dir=tmp_path / "records")
+    assert len(frame) == 1 and frame.loc[0, "status"] == "ok" and frame.loc[0, "family"] == "network"
