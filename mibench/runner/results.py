@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from mibench.runner.environment import Environment
 
-__all__ = ["EXPORT_FORMATS", "export_results", "load_results", "run_environments"]
+__all__ = ["EXPORT_FORMATS", "export_results", "load_results", "run_environments", "run_ids"]
 
 PathLike = str | os.PathLike[str]
 
