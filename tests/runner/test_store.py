@@ -102,16 +102,6 @@ def test_rows_are_typed_and_exports_follow_the_row_definition(tmp_path):
         assert frame.empty and list(frame.columns) == list(RESULT_COLUMNS) and frame["seconds"].dtype == "float64"
 
 
-def test_scoring_reads_its_column_names_from_the_row_definition():
-    from mibench import scoring
-    from mibench.runner.schema import COLUMN
-
-    assert set(scoring.REQUIRED_RESULT_COLUMNS) <= set(RESULT_COLUMNS)
-    assert (scoring.TASK_ID, scoring.STATUS, scoring.RUN_ID) == (COLUMN.task_id, COLUMN.status, COLUMN.run_id)
-    with pytest.raises(AttributeError):
-        COLUMN.no_such_column  # noqa: B018
-
-
 def test_the_results_table_is_created_from_the_row_definition(tmp_path):
     from mibench.runner.schema import COLUMN_SQL_TYPES
 
