@@ -64,7 +64,7 @@ def test_registered_estimator_conforms(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("name", ["ksg", "gaussian"])
+@pytest.mark.parametrize("name", ["ksg", "ksg2", "gaussian"])
 def test_whole_kit_passes_on_builtins_by_name(name):
     results = check_estimator(name)
     assert list(results) == CHECK_NAMES
