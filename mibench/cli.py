@@ -206,13 +206,17 @@ def run_command(
 def report_command(store: Path | None, out: Path, suite: str | None, bits: bool, records: Path | None) -> None:
     """Write a Markdown report (scores, failures, figure, machine and environment) from the results store."""
     from mibench.report import write_report
-    from mibench.runner.results import load_results, run_environments, run_ids
+    from mibench.runner.results import load_results, run_environments, run_ids, run_records_dirs
 
     with user_errors():
         frame = load_results(store, suite, records_dir=records)
         environments = run_environments(store, run_ids(frame))
+        records_dirs = [records] if records else []
+        records_dirs += run_records_dirs(store, run_ids(frame))
         title = f"mibench report{f': {suite}' if suite else ''}"
-        path = write_report(frame, out, title=title, bits=bits, environments=environments)
+        path = write_report(
+            frame, out, title=title, bits=bits, environments=environments, records_dirs=records_dirs
+        )
     click.echo(f"report: {path}")
 
 

@@ -4,7 +4,7 @@ efficiency, figure."""
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FIGURE_NAME", "REPORT_NAME", "SCORES_NAME", "write_report"]
 
 REPORT_NAME = "report.md"
+#: Rows of this task family are network tasks, whose information planes get a section of their own.
+NETWORK_FAMILY = "network"
 FIGURE_NAME = "estimate_vs_truth.png"
 SCORES_NAME = "scores.csv"
 
@@ -112,6 +114,7 @@ def write_report(
     title: str = "mibench report",
     bits: bool = False,
     environments: Mapping[str, Environment | None] | None = None,
+    records_dirs: Sequence[str | Path] = (),
 ) -> Path:
     """Write a Markdown report of a results table, with its figure and the scores as CSV.
 
@@ -135,6 +138,10 @@ def write_report(
         environments: the recorded environment of each run, by run id (``None`` for a run without one), e.g.
             from :func:`mibench.runner.results.run_environments`; the section "Machine and environment" lists
             the distinct ones among the runs of ``results``. Left out when not given.
+        records_dirs: where to find the training records of network tasks (e.g. from
+            :func:`mibench.runner.results.run_records_dirs`). When ``results`` holds network tasks, the report gets
+            an "Information planes" section (:func:`mibench.report.information_plane.information_plane_section`:
+            exact and estimated planes, fidelity and findings, under ``out_dir/information-plane/``).
 
     Returns:
         The path of ``report.md``.
@@ -196,6 +203,11 @@ def write_report(
     ]
     if environments is not None:
         lines += ["## Machine and environment", "", *_environment_section(results, environments), ""]
+    if (results[s.FAMILY] == NETWORK_FAMILY).any():
+        from mibench.report.information_plane import information_plane_section
+
+        network_rows = results[results[s.FAMILY] == NETWORK_FAMILY]
+        lines += information_plane_section(network_rows, out_dir, [Path(d) for d in records_dirs])
     lines += [
         "## Sample efficiency",
         "",

@@ -64,6 +64,27 @@ def run_environments(
         return results.environments(run_ids)
 
 
+def run_records_dirs(store_path: PathLike | None = None, run_ids: Iterable[str] | None = None) -> list[Path]:
+    """The records directories (``records_dir`` option) of the runs in ``run_ids`` (or all runs), in the order
+    the runs started, without repeats: where a report finds the training records of stored network tasks."""
+    import json
+
+    wanted = None if run_ids is None else set(run_ids)
+    with ResultsStore(_store_path(store_path), create=False) as results:
+        runs = results.runs()
+    folders: list[Path] = []
+    for run in runs:
+        if wanted is not None and run["run_id"] not in wanted:
+            continue
+        try:
+            folder = json.loads(run["options"] or "{}").get("records_dir")
+        except (TypeError, ValueError):
+            folder = None
+        if folder and Path(folder) not in folders:
+            folders.append(Path(folder))
+    return folders
+
+
 def export_results(
     out: PathLike,
     store_path: PathLike | None = None,

@@ -3,7 +3,6 @@ store, the planes table from store and records, the analysis; and its values unc
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from pathlib import Path
@@ -16,13 +15,11 @@ pytest.importorskip("torch")
 
 from mibench.errors import UnknownNameError
 from mibench.networks import records as store
-from mibench.networks.config import StudyConfig, estimator_spec, preset
+from mibench.networks.config import StudyConfig, preset
 from mibench.networks.exact import information_plane
-from mibench.networks.restarts import RESTART_SEED_STRIDE, RestartLimitError, needs_restart, study_seed
 from mibench.networks.study import RESULTS_STORE, analyse_study, run_study, study_results
 from mibench.report.information_plane import PLANE_COLUMNS, load_planes
 from mibench.runner import ResultsStore
-from mibench.suites import EstimatorSpec
 from mibench.units import bits_to_nats
 
 FAILS = "tests.networks.slow_estimator:AlwaysFails"
@@ -189,51 +186,6 @@ def test_record_cache_and_listing(smoke) -> None:
     assert sorted(store.load_records(out)) == sorted(run.record for run in result.runs)
 
 
-def test_needs_restart_and_restart_limit(smoke, tmp_path) -> None:
-    _, _, result, _ = smoke
-    record = store.load_record(result.record_paths[0])
-    late = record.epochs >= 1
-    assert needs_restart(record, None) is False
-    assert needs_restart(record, 1.01, after_epoch=1) is True
-    assert needs_restart(record, 0.0, after_epoch=1) is False
-    early_only = dataclasses.replace(record, train_accuracy=np.where(late, 0.9, 0.1))
-    assert needs_restart(early_only, 0.55, after_epoch=1) is False
-
-    # an impossible threshold: every attempt is stopped at the first logged epoch >= 1 and marked rejected
-    config = preset("smoke", activations=("relu",), estimators=(), restart_accuracy=1.0, restart_epoch=1)
-    config = config.replace(max_restarts=1)
-    with pytest.raises(RestartLimitError, match="2 attempts"):
-        run_study(config, tmp_path, progress=False)
-    markers = sorted((tmp_path / store.RECORDS).glob("*.rejected.json"))
-    assert [m.name for m in markers] == [
-        "net-12bit-relu-s0.rejected.json",
-        f"net-12bit-relu-s{RESTART_SEED_STRIDE}.rejected.json",
-    ]
-    assert json.loads(markers[0].read_text())["epoch"] == 1
-    assert not store.list_records(tmp_path)
-    assert study_seed(3 + 2 * RESTART_SEED_STRIDE) == 3
-
-
-def test_config_validation() -> None:
-    with pytest.raises(ValueError, match="activation"):
-        StudyConfig(activations=("sigmoid",))
-    with pytest.raises(ValueError, match="seeds"):
-        StudyConfig(seeds=())
-    with pytest.raises(ValueError, match="repeat"):
-        StudyConfig(estimators=("binning", "binning"))
-    with pytest.raises(ValueError, match="preset"):
-        preset("huge")
-    assert estimator_spec({"name": "ksg", "params": {"k": 5}}) == EstimatorSpec("ksg", {"k": 5})
-    paper = preset("paper")
-    assert paper.epochs == 8000 and len(paper.seeds) == 50 and paper.log_every == 5
-    assert paper.restart_accuracy == 0.55 and paper.restart_epoch == 1000
-    assert len(paper.logged_epochs()) == 1601
-    default = preset("default")
-    assert set(default.activations) == {"tanh", "relu"} and len(default.seeds) == 3
-    assert [e.name for e in default.estimators] == ["binning", "ksg", "kde-upper"]
-    assert default.estimated_epochs()[0] == 0 and default.estimated_epochs()[-1] == default.epochs
-
-
 def test_analysis_writes_scores_findings_figure_and_report(smoke) -> None:
     _, _, _, paths = smoke
     assert paths["figure"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -245,14 +197,3 @@ def test_analysis_writes_scores_findings_figure_and_report(smoke) -> None:
     assert set(facts["layers"]) == {"tanh", "relu"}
     report = paths["report"].read_text()
     assert "Findings of the exact planes" in report and "planes.png" in report and RESULTS_STORE in report
-
-
-def test_plot_with_a_source_that_always_failed(smoke, tmp_path) -> None:
-    from mibench.report.plane_figures import plot_information_planes
-
-    _, out, _, _ = smoke
-    planes = load_planes(out)
-    path = plot_information_planes(planes[planes["activation"] == "relu"], tmp_path / "sub" / "p.png")
-    assert path.is_file() and path.read_bytes()[:4] == b"\x89PNG"
-    with pytest.raises(ValueError, match="empty"):
-        plot_information_planes(planes.iloc[0:0], tmp_path / "q.png")
