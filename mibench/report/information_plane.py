@@ -220,7 +220,10 @@ def write_information_plane_report(
     write_json(out_dir / FINDINGS_JSON, _jsonable(facts))
     study = manifest.get("study", planes["study"].iloc[0])
     title = f"information planes: {study} ({planes['seed'].nunique()} seed(s))"
-    png = plot_information_planes(planes, out_dir / PLANES_PNG, title=title)
+    present = list(dict.fromkeys(str(source) for source in planes["source"]))
+    configured = [e["name"] for e in (manifest.get("config") or {}).get("estimators", []) if e["name"] in present]
+    order = [EXACT, *configured, *(s for s in present if s not in configured and s != EXACT)]
+    png = plot_information_planes(planes, out_dir / PLANES_PNG, sources=order, title=title)
     report = "\n".join(_report_lines(planes, table, facts, manifest))
     (out_dir / REPORT_MD).write_text(report, encoding="utf-8")
     return {
