@@ -201,7 +201,7 @@ def _builtin_suites() -> dict[str, Suite]:
         sample_sizes=(300, 1000, 3000, 10000),
         repetitions=5,
         timeout=300.0,
-        description="The first benchmark to run: a slice of every family, dims 1-20, n 300-10 000, 5 seeds; ~2 min.",
+        description="The first benchmark to run: a slice of every family, dims 1-20, n 300-10 000, 5 seeds.",
     )
     bmi = Suite(
         name="bmi",

@@ -181,6 +181,7 @@ def run_study(
             study trained with other settings.
     """
     from mibench.runner import run_suite
+    from mibench.runner.environment import describe_environment
 
     say = _printer(progress)
     out_dir = Path(out_dir)
@@ -207,6 +208,7 @@ def run_study(
         "unavailable": unavailable,
         "store": RESULTS_STORE if store_path is None else str(results_path.resolve()),
         "records_dir": store.RECORDS,
+        "environment": describe_environment().describe(),
         "status": "training",
     }
     store.write_manifest(out_dir, manifest)

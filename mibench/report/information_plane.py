@@ -329,6 +329,10 @@ def _report_lines(planes: Any, table: Any, facts: dict[str, Any], manifest: Mapp
             f"- time: {timings.get('total_s', 0):.0f} s in all (training {timings.get('train_s', 0):.0f} s, "
             f"estimators through the runner {timings.get('estimators_s', 0):.0f} s)"
         )
+    environment = manifest.get("environment")
+    if environment:
+        described = "; ".join(f"{name}: {value}" for name, value in environment.items())
+        lines.append(f"- machine and environment of these times: {described}")
     store = manifest.get("store")
     if store:
         lines.append(f"- estimates: the results store `{store}` (one row per job, nats; `mibench report --store`)")

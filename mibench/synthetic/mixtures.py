@@ -496,7 +496,7 @@ def _catalogue_models() -> list[tuple[MixtureModel, int, int]]:
     ]
 
 
-if __name__ == "__main__":  # maintenance: recompute and print the table of truths (about 4 minutes)
+if __name__ == "__main__":  # maintenance: recompute and print the table of truths (slow)
     for model, n_points, seed in _catalogue_models():
         value, stderr = compute_truth(model, n_points, seed)
         print(f"    {model!r}: MonteCarloTruth({value!r}, {stderr!r}, {n_points}, {seed}),", flush=True)

@@ -48,6 +48,7 @@ def test_smoke_study_writes_records_manifest_store_and_planes(smoke) -> None:
         assert path.is_file() and path.parent == out / store.RECORDS
     manifest = store.read_manifest(out)
     assert manifest["status"] == "complete" and manifest["store"] == RESULTS_STORE
+    assert {"CPU", "cores", "Python"} <= set(manifest["environment"])  # the machine beside the study's times
     assert StudyConfig.from_dict(manifest["config"]) == config
     assert result.unavailable.keys() == {"no-such-estimator"}
     # one job per (record, estimated epoch, layer, pair, estimator), all through the runner's store
@@ -197,3 +198,4 @@ def test_analysis_writes_scores_findings_figure_and_report(smoke) -> None:
     assert set(facts["layers"]) == {"tanh", "relu"}
     report = paths["report"].read_text()
     assert "Findings of the exact planes" in report and "planes.png" in report and RESULTS_STORE in report
+    assert "machine and environment of these times: CPU:" in report
