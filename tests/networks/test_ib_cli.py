@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from mibench.cli_support import USER_ERROR_EXIT
 
+from mibench.cli_support import USER_ERROR_EXIT
 from mibench.ib_cli import ib
 
 pytest.importorskip("torch")
