@@ -67,6 +67,8 @@ PLANE_COLUMNS = [
     "seconds",
 ]
 _QUANTITY = {"xt": "I(X;T)", "ty": "I(T;Y)"}
+#: The order in which the report lists the machine and environment (the manifest keeps them sorted by name).
+_ENVIRONMENT_ORDER = ("CPU", "cores", "system", "Python", "libraries", "BLAS/OpenMP", "mibench")
 
 
 def exact_plane_rows(records: Mapping[str, TrainingRecord], study: str) -> pd.DataFrame:
@@ -331,7 +333,9 @@ def _report_lines(planes: Any, table: Any, facts: dict[str, Any], manifest: Mapp
         )
     environment = manifest.get("environment")
     if environment:
-        described = "; ".join(f"{name}: {value}" for name, value in environment.items())
+        first = [name for name in _ENVIRONMENT_ORDER if name in environment]
+        names = first + sorted(name for name in environment if name not in first)
+        described = "; ".join(f"{name}: {environment[name]}" for name in names)
         lines.append(f"- machine and environment of these times: {described}")
     store = manifest.get("store")
     if store:
