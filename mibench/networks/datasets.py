@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mibench.units import nats_to_bits
+
 __all__ = [
     "ICOSAHEDRON",
     "TWELVE_BIT_THRESHOLDS",
@@ -126,7 +128,7 @@ class Dataset:
         p = np.bincount(self.y, minlength=self.n_classes) / self.n
         p = p[p > 0]
         h = float(-np.sum(p * np.log(p)))
-        return h / math.log(2) if unit == "bits" else h
+        return nats_to_bits(h) if unit == "bits" else h
 
 
 # --------------------------------------------------------------------------------------------------------------

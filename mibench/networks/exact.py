@@ -17,11 +17,12 @@ and ``I(T; Y) = H(Y)``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from mibench.units import nats_to_bits
 
 if TYPE_CHECKING:
     from mibench.networks.training import TrainingRecord
@@ -42,7 +43,7 @@ UNITS = ("nats", "bits")
 def _scale(unit: str) -> float:
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
-    return 1.0 if unit == "nats" else 1.0 / math.log(2)
+    return 1.0 if unit == "nats" else nats_to_bits(1.0)
 
 
 def row_ids(codes: np.ndarray) -> tuple[np.ndarray, int]:
