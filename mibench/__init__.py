@@ -17,7 +17,7 @@ Importing mibench is cheap: estimators, the runner, pandas, plotting and torch l
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from mibench._version import __version__
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from mibench.interface import Estimator, Task
     from mibench.runner.store import ResultsStore
-    from mibench.suites import Suite
+    from mibench.suites import EstimatorSpec, Suite
 
 __all__ = [
     "__version__",
@@ -124,8 +124,9 @@ def run(
     store: str | os.PathLike[str] | ResultsStore | None = None,
     jobs: int | None = None,
     timeout: float | Literal["suite"] | None = "suite",
-    estimators: Sequence[str] | None = None,
+    estimators: Sequence[str | EstimatorSpec] | None = None,
     tasks: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
     retry_failed: bool = False,
     executor: str = "process",
     progress: bool = False,
@@ -140,8 +141,11 @@ def run(
             :class:`~mibench.runner.store.ResultsStore`.
         jobs: parallel worker processes (default: every usable core).
         timeout: per-job limit in seconds; ``"suite"`` for the suite's own; ``None`` for none.
-        estimators: only these estimators of the suite.
+        estimators: only these estimators: names or :class:`mibench.suites.EstimatorSpec` objects; a registered
+            name (or ``"package.module:Class"``) that the suite lacks is added with the suite's tasks, sample sizes
+            and repetitions.
         tasks: only the suite's tasks matching these ids or shell-style patterns.
+        params: hyperparameters per chosen estimator name, over its own (``{"ksg": {"k": 5}}``).
         retry_failed: also rerun jobs stored as failed.
         executor: ``"process"`` (local worker processes) or ``"inline"`` (this process, no time limit).
         progress: show a progress bar on stderr.
@@ -162,6 +166,7 @@ def run(
         timeout=timeout,
         estimators=estimators,
         tasks=tasks,
+        params=params,
         retry_failed=retry_failed,
         executor=executor,
         progress=progress,

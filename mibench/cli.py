@@ -136,7 +136,18 @@ _records_option = click.option(
 
 @main.command("run")
 @click.argument("suite")
-@click.option("--estimators", help="Comma-separated estimator names of the suite to run (default all).")
+@click.option(
+    "--estimators",
+    help="Comma-separated estimators to run (default: the suite's). A name the suite lacks (any registered "
+    "estimator or package.module:Class) is added with the suite's tasks, sample sizes and seeds.",
+)
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    help="Hyperparameter of a selected estimator, NAME:PARAM=VALUE (repeatable; VALUE is JSON, else a string).",
+)
 @click.option("--tasks", help="Comma-separated task ids or patterns of the suite to run (default all).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: all cores).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Per-job limit in seconds.")
@@ -148,6 +159,7 @@ _records_option = click.option(
 def run_command(
     suite: str,
     estimators: str | None,
+    params: tuple[str, ...],
     tasks: str | None,
     jobs: int | None,
     timeout: float | None,
@@ -164,6 +176,10 @@ def run_command(
     store_path = store or default_store_path()
     click.echo(f"results store: {store_path}")
     with user_errors():
+        per_estimator: dict[str, dict[str, Any]] = {}
+        for text in params:
+            name, param, value = _parse_estimator_param(text)
+            per_estimator.setdefault(name, {})[param] = value
         try:
             summary = run_suite(
                 suite,
@@ -172,6 +188,7 @@ def run_command(
                 timeout=SUITE_TIMEOUT if timeout is None else timeout,
                 estimators=split_list(estimators),
                 tasks=split_list(tasks),
+                params=per_estimator,
                 retry_failed=retry_failed,
                 executor="inline" if inline else "process",
                 progress=not no_progress,
@@ -256,6 +273,19 @@ def _parse_param(text: str) -> tuple[str, Any]:
     except json.JSONDecodeError:
         value = raw  # a bare string such as method=foo
     return name.strip(), value
+
+
+def _parse_estimator_param(text: str) -> tuple[str, str, Any]:
+    """``NAME:PARAM=VALUE`` of ``mibench run -p`` as (estimator name, parameter, value); NAME may be an import path
+    ``package.module:Class``."""
+    from mibench.errors import InvalidOptionError
+
+    left, sep, raw = text.partition("=")
+    name, colon, param = left.rpartition(":")
+    if not sep or not colon or not name.strip():
+        raise InvalidOptionError(f"--param expects NAME:PARAM=VALUE, got {text!r}")
+    param, value = _parse_param(f"{param}={raw}")
+    return name.strip(), param, value
 
 
 @main.command("estimate")

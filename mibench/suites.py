@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
-from mibench.errors import UnknownNameError
+from mibench.errors import InvalidOptionError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -95,22 +95,51 @@ class Suite:
     def select(
         self,
         *,
-        estimators: Sequence[str] | None = None,
+        estimators: Sequence[str | EstimatorSpec] | None = None,
         tasks: Sequence[str] | None = None,
+        params: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Suite:
-        """The sub-grid with only the named estimators and the tasks matching any of ``tasks`` (ids or
+        """The sub-grid with only the chosen estimators and the tasks matching any of ``tasks`` (ids or
         shell-style patterns such as ``"gaussian-pairs-5x5-*"``).
 
+        ``estimators`` holds names or :class:`EstimatorSpec` objects. A name the suite has selects the suite's own
+        spec (its params, ``max_n`` and ``tasks``); any other registered name (built-in, plugin, or an import path
+        ``"package.module:Class"``) is added to the grid with the suite's tasks, sample sizes and repetitions and
+        no restriction. A spec is used as given. ``params`` maps a chosen estimator's name to hyperparameters that
+        override its spec's (``{"ksg": {"k": 5}}``); the ``estimators`` default (``None``) chooses the suite's.
+
         Raises:
-            UnknownNameError: an estimator name or task pattern selects nothing in this suite.
+            UnknownNameError: a name that is neither in the suite nor registered (the message lists the registered
+                estimators), or a task pattern that selects nothing in this suite.
+            DuplicateNameError: a name registered twice (see :mod:`mibench.estimators.registry`).
+            ValueError: an import path that cannot be imported, parameters for an estimator that is not chosen,
+                or a hyperparameter the estimator does not take.
         """
         chosen_estimators = self.estimators
         if estimators:
-            available = {spec.name for spec in self.estimators}
-            for name in estimators:
-                if name not in available:
-                    raise UnknownNameError("estimator", name, available)
-            chosen_estimators = tuple(spec for spec in self.estimators if spec.name in set(estimators))
+            own = {spec.name: spec for spec in self.estimators}
+            chosen: dict[str, EstimatorSpec] = {}
+            for item in estimators:
+                if isinstance(item, EstimatorSpec):
+                    spec = item
+                elif item in own:
+                    spec = own[item]
+                else:
+                    _check_registered(str(item))
+                    spec = EstimatorSpec(str(item))
+                chosen[spec.name] = spec
+            chosen_estimators = tuple(chosen.values())
+        if params:
+            by_name = {spec.name: spec for spec in chosen_estimators}
+            for name in params:
+                if name not in by_name:
+                    raise InvalidOptionError(
+                        f"parameters given for estimator {name!r}, which is not selected "
+                        f"(selected: {', '.join(by_name)})"
+                    )
+            chosen_estimators = tuple(
+                spec if spec.name not in params else _with_params(spec, params[spec.name]) for spec in chosen_estimators
+            )
         chosen_tasks = self.tasks
         if tasks:
             for pattern in tasks:
@@ -118,6 +147,23 @@ class Suite:
                     raise UnknownNameError("task", pattern, self.tasks)
             chosen_tasks = tuple(t for t in self.tasks if any(fnmatch.fnmatchcase(t, p) for p in tasks))
         return replace(self, estimators=chosen_estimators, tasks=chosen_tasks)
+
+
+def _check_registered(name: str) -> None:
+    """Raise unless ``name`` is a registered estimator or an importable ``"package.module:Class"``."""
+    from mibench.estimators.registry import IMPORT_PATH_SOURCE, estimator_source, get_estimator_class
+
+    if estimator_source(name) == IMPORT_PATH_SOURCE:  # raises UnknownNameError/DuplicateNameError for bad names
+        get_estimator_class(name)  # an import path is checked by importing it
+
+
+def _with_params(spec: EstimatorSpec, params: Mapping[str, Any]) -> EstimatorSpec:
+    """``spec`` with ``params`` over its own, checked against the estimator's hyperparameters."""
+    from mibench.estimators.registry import get_estimator
+
+    merged = {**spec.params, **params}
+    get_estimator(spec.name, **merged)  # a hyperparameter it does not take is a ValueError naming the valid ones
+    return replace(spec, params=merged)
 
 
 def _specs(*names: str | tuple[str, Mapping[str, Any]]) -> tuple[EstimatorSpec, ...]:

@@ -239,6 +239,39 @@ def test_run_selected_estimators_and_tasks(tmp_path):
     assert "suite smoke: 12 jobs, 6 already stored, 6 run now (6 ok" in more.stdout
 
 
+def test_run_adds_an_estimator_the_suite_lacks_with_its_parameters(tmp_path):
+    store = tmp_path / "s.sqlite"
+    toy = "tests.runner.toys:IgnoresContext"
+    args = ("run", "smoke", "--store", store, "--no-progress", "--inline", "--tasks", "gaussian-pairs-1x1-*")
+    result = invoke(*args, "--estimators", f"ksg2,{toy}", "-p", "ksg2:k=5", "-p", f"{toy}:flag=a:b")
+    assert_ok(result)
+    assert "suite smoke: 12 jobs, 0 already stored, 12 run now (12 ok" in result.stdout
+    out = tmp_path / "rows.csv"
+    assert_ok(invoke("export", "--store", store, "-o", out))
+    frame = pd.read_csv(out)
+    assert sorted(frame["estimator"].unique()) == ["ksg2", toy]
+    assert {json.loads(p)["k"] for p in frame[frame["estimator"] == "ksg2"]["params"]} == {5}
+    assert {json.loads(p)["flag"] for p in frame[frame["estimator"] == toy]["params"]} == {"a:b"}
+    # a suite estimator with a parameter keeps the suite's grid
+    tuned = invoke(*args, "--estimators", "ksg", "-p", "ksg:k=4")
+    assert_ok(tuned)
+    assert "suite smoke: 6 jobs, 0 already stored, 6 run now (6 ok" in tuned.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (("--estimators", "nope"), ("unknown estimator 'nope'", "binning", "wkl")),
+        (("--estimators", "ksg", "-p", "gaussian:k=5"), ("'gaussian'", "not selected")),
+        (("-p", "k=5"), ("NAME:PARAM=VALUE",)),
+        (("--estimators", "ksg", "-p", "ksg:nope=5"), ("valid hyperparameters",)),
+    ],
+)
+def test_run_estimator_and_parameter_mistakes(tmp_path, extra, fragments):
+    result = invoke("run", "smoke", "--store", tmp_path / "s.sqlite", "--no-progress", "--inline", *extra)
+    assert_user_error(result, *fragments)
+
+
 def test_report_writes_markdown_figure_and_scores(smoke_store, tmp_path):
     store, _ = smoke_store
     out = tmp_path / "rep"

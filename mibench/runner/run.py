@@ -22,7 +22,7 @@ from mibench.runner.jobs import Job, expand, resolve_tasks
 from mibench.runner.schema import FAILURE_STATUSES, STATUS_OK, STATUSES, Outcome, ResultRow
 from mibench.runner.store import ResultsStore, default_store_path, utc_now
 from mibench.runner.worker import WorkerSettings
-from mibench.suites import Suite, get_suite
+from mibench.suites import EstimatorSpec, Suite, get_suite
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,8 +93,9 @@ def run_suite(
     store: StorePath | ResultsStore | None = None,
     jobs: int | None = None,
     timeout: float | Literal["suite"] | None = SUITE_TIMEOUT,
-    estimators: Sequence[str] | None = None,
+    estimators: Sequence[str | EstimatorSpec] | None = None,
     tasks: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
     retry_failed: bool = False,
     executor: str = "process",
     progress: bool = True,
@@ -107,8 +108,11 @@ def run_suite(
         store: a results store or its path (default :func:`~mibench.runner.store.default_store_path`).
         jobs: parallel worker processes (default: all available cores).
         timeout: per-job limit in seconds; ``"suite"`` (default) for the suite's own; ``None`` for no limit.
-        estimators: run only these estimators of the suite.
+        estimators: run only these estimators: names or :class:`~mibench.suites.EstimatorSpec` objects. A name
+            the suite has runs as the suite defines it; any other registered name (or ``"package.module:Class"``)
+            is added with the suite's tasks, sample sizes and repetitions (see :meth:`Suite.select`).
         tasks: run only the suite's tasks matching these ids or shell-style patterns.
+        params: hyperparameters per chosen estimator name, over its own (``{"ksg": {"k": 5}}``).
         retry_failed: also rerun failed jobs (by default a failed job counts as done: its failure is a result).
         executor: ``"process"`` (local worker processes) or ``"inline"`` (this process, no time limit).
         progress: show a progress bar with ETA on stderr.
@@ -122,8 +126,8 @@ def run_suite(
         StoreError: the store cannot be opened.
     """
     suite = get_suite(suite)
-    if estimators or tasks:
-        suite = suite.select(estimators=estimators, tasks=tasks)
+    if estimators or tasks or params:
+        suite = suite.select(estimators=estimators, tasks=tasks, params=params)
     if executor not in EXECUTORS:
         raise InvalidOptionError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     workers = available_cores() if jobs is None else int(jobs)
@@ -150,7 +154,8 @@ def run_suite(
             "timeout": limit,
             "executor": executor,
             "retry_failed": retry_failed,
-            "estimators": list(estimators or []),
+            "estimators": [_describe(e) for e in estimators or []],
+            "params": {name: dict(values) for name, values in (params or {}).items()},
             "tasks": list(tasks or []),
             "records_dir": records,
         }
@@ -191,6 +196,18 @@ def run_suite(
             results.close()
 
 
+def _describe(estimator: str | EstimatorSpec) -> Any:
+    """An ``estimators`` entry as recorded in the run's options (JSON)."""
+    if isinstance(estimator, EstimatorSpec):
+        return {
+            "name": estimator.name,
+            "params": dict(estimator.params),
+            "max_n": estimator.max_n,
+            "tasks": None if estimator.tasks is None else list(estimator.tasks),
+        }
+    return str(estimator)
+
+
 def _start_run(results: ResultsStore, suite: str, options: Mapping[str, Any], n_jobs: int, n_pending: int) -> str:
     from mibench.runner.environment import describe_environment
 
@@ -216,8 +233,9 @@ def run(
     store: StorePath | ResultsStore | None = None,
     jobs: int | None = None,
     timeout: float | Literal["suite"] | None = SUITE_TIMEOUT,
-    estimators: Sequence[str] | None = None,
+    estimators: Sequence[str | EstimatorSpec] | None = None,
     tasks: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
     retry_failed: bool = False,
     executor: str = "process",
     progress: bool = False,
@@ -238,6 +256,7 @@ def run(
             timeout=timeout,
             estimators=estimators,
             tasks=tasks,
+            params=params,
             retry_failed=retry_failed,
             executor=executor,
             progress=progress,

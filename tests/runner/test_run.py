@@ -224,3 +224,18 @@ def test_runs_record_the_machine_and_environment(tmp_path):
         (environment,) = store.environments().values()
     assert isinstance(environment, Environment) and environment.usable_cores >= 1
     assert environment.mibench_version == mibench.__version__
+
+
+def test_an_estimator_outside_the_suite_runs_on_its_grid(tmp_path):
+    toy = "tests.runner.toys:IgnoresContext"
+    frame = mibench.run(
+        "smoke",
+        store=tmp_path / "s.sqlite",
+        estimators=["gaussian", toy],
+        params={toy: {"flag": "cli"}},
+        executor="inline",
+    )
+    assert len(frame) == 24 and set(frame["status"]) == {"ok"}
+    toy_rows = frame[frame["estimator"] == toy]
+    assert len(toy_rows) == 12 and set(toy_rows["estimate"]) == {0.25}
+    assert all(json.loads(p) == {"flag": "cli"} for p in toy_rows["params"])

@@ -57,3 +57,42 @@ def test_estimator_limits_restrict_the_grid():
     assert len(jobs) == suite.n_jobs == (2 * 3 + 2 * 2 + 1 * 3) * 2
     assert max(job.n for job in jobs if job.estimator == "kde") == 300
     assert {job.task_id for job in jobs if job.estimator == "gaussian"} == {"gaussian-pairs-2x2-mi1"}
+
+
+TOY = "tests.runner.toys:IgnoresContext"
+
+
+def test_select_adds_any_registered_estimator_with_the_suites_grid():
+    import pytest
+
+    from mibench.suites import EstimatorSpec
+
+    suite = get_suite("quick").select(estimators=["kde", "ksg2", TOY], tasks=["gaussian-pairs-1x1-rho0.75"])
+    by_name = {spec.name: spec for spec in suite.estimators}
+    assert list(by_name) == ["kde", "ksg2", TOY]
+    assert by_name["kde"].max_n == 3000  # the suite's own spec keeps its limit
+    assert by_name["ksg2"] == EstimatorSpec("ksg2") and by_name[TOY] == EstimatorSpec(TOY)  # no restriction
+    jobs = expand(suite)
+    assert {job.n for job in jobs if job.estimator == TOY} == {300, 1000, 3000, 10000}
+    assert sum(job.estimator == TOY for job in jobs) == 4 * 5
+    # parameters per name: over the suite's own for its estimators, checked against the estimator
+    tuned = get_suite("smoke").select(estimators=["ksg", TOY], params={"ksg": {"k": 5}, TOY: {"flag": "x"}})
+    assert [(s.name, dict(s.params)) for s in tuned.estimators] == [("ksg", {"k": 5}), (TOY, {"flag": "x"})]
+    with pytest.raises(ValueError, match="not selected"):
+        get_suite("smoke").select(estimators=["ksg"], params={"gaussian": {"k": 5}})
+    with pytest.raises(ValueError, match="valid hyperparameters"):
+        get_suite("smoke").select(estimators=["ksg"], params={"ksg": {"nope": 1}})
+    # a spec is used as given
+    spec = EstimatorSpec("ksg", {"k": 7}, max_n=200)
+    assert get_suite("smoke").select(estimators=[spec]).estimators == (spec,)
+
+
+def test_select_an_unknown_name_lists_the_registered_estimators():
+    import pytest
+
+    from mibench.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match=r"unknown estimator 'nope'.*binning.*wkl"):
+        get_suite("smoke").select(estimators=["nope"])
+    with pytest.raises(ValueError, match="cannot use estimator import path"):
+        get_suite("smoke").select(estimators=["tests.runner.toys:Missing"])
