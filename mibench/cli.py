@@ -81,8 +81,10 @@ def list_tasks_command(as_json: bool, **filters: Any) -> None:
 
 @list_group.command("estimators")
 def list_estimators_command() -> None:
-    """Registered estimators (built-in and plugins) with their tags."""
+    """Registered estimators (built-in and plugins) with their tags. A name registered twice is listed as a name
+    clash (a warning names both sources) and cannot be used until one of them is removed."""
     from mibench.estimators import estimator_source, get_estimator_class, list_estimators
+    from mibench.estimators.registry import estimator_clashes
 
     rows = []
     for name in list_estimators():
@@ -99,7 +101,14 @@ def list_estimators_command() -> None:
                 "max dim": tags.max_dim or "-",
             }
         )
+    clashes = estimator_clashes()
+    for name in clashes:
+        rows.append(dict.fromkeys(["class", "discrete", "stochastic", "torch", "max dim"], "-"))
+        rows[-1].update(name=name, source="name clash (unusable)")
+    rows.sort(key=lambda row: row["name"])
     click.echo(table(rows, ["name", "class", "source", "discrete", "stochastic", "torch", "max dim"]))
+    for message in clashes.values():
+        click.echo(f"warning: {message}", err=True)
 
 
 @list_group.command("suites")

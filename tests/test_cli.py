@@ -178,6 +178,46 @@ def test_list_estimators():
     assert result.stdout.splitlines()[0].split()[:3] == ["name", "class", "source"]
 
 
+def _with_clashing_plugin(tmp_path: Path, name: str) -> dict[str, str]:
+    """An environment whose Python sees a fake plugin distribution registering ``name`` (a built-in's name)."""
+    import os
+
+    from tests.estimators.test_registry import PLUGIN_MODULE, install_fake_distribution
+
+    install_fake_distribution(
+        tmp_path / "site", "fakeplugin", "1.0", {name: "fakeplugin_mod:Constant"}, module=PLUGIN_MODULE
+    )
+    path = os.pathsep.join(filter(None, [str(tmp_path / "site"), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def test_a_name_clash_blocks_only_that_name(tmp_path):
+    env = _with_clashing_plugin(tmp_path, "ksg")
+    listed = subprocess.run([*_script(), "list", "estimators"], capture_output=True, text=True, timeout=120, env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()[2:] if line.strip()}
+    assert "name clash" in rows["ksg"] and "built-in" in rows["gaussian"]
+    assert listed.stderr.strip().splitlines() == [
+        "warning: estimator name 'ksg' is registered twice: by built-in (mibench.estimators.ksg:KSG) and by "
+        "plugin fakeplugin 1.0 (fakeplugin_mod:Constant); uninstall one of them or rename its entry point"
+    ]
+    store = tmp_path / "s.sqlite"
+    args = ["run", "smoke", "--store", str(store), "--no-progress", "--jobs", "2"]
+    ran = subprocess.run(
+        [*_script(), *args, "--estimators", "gaussian"], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "12 run now (12 ok, 0 error" in ran.stdout
+    for extra in (["--estimators", "ksg"], []):  # the clashing name is used: one error line, nothing runs
+        clash = subprocess.run([*_script(), *args, *extra], capture_output=True, text=True, timeout=120, env=env)
+        assert clash.returncode == 2
+        lines = clash.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: estimator name 'ksg' is registered twice")
+        assert "plugin fakeplugin 1.0" in lines[0] and "built-in" in lines[0]
+    frame = mibench.run("smoke", store=store, estimators=["gaussian"], executor="inline")
+    assert len(frame) == 12 and set(frame["status"]) == {"ok"}
+
+
 def test_list_suites():
     result = invoke("list", "suites")
     assert_ok(result)

@@ -15,8 +15,9 @@ Discovery is lazy (nothing happens until a registry function is called) and cach
 loaded at discovery, so a plugin that cannot be imported, or whose object is not an estimator class, is
 reported with a :class:`RuntimeWarning` naming the plugin, its distribution and the error, and left out -- a
 broken plugin never breaks mibench. Two registrations of the same name (a plugin shadowing a built-in, or two
-plugins) raise :class:`~mibench.errors.DuplicateNameError` naming both sources: silently picking one would
-make results depend on installation order.
+plugins) block that name, and only that name: using it raises :class:`~mibench.errors.DuplicateNameError` naming
+both sources (silently picking one would make results depend on installation order), while every other estimator
+works as usual. :func:`list_estimators` leaves a clashing name out; :func:`estimator_clashes` lists the clashes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "BUILTIN_ESTIMATORS",
     "ENTRY_POINT_GROUP",
     "clear_registry_cache",
+    "estimator_clashes",
     "estimator_source",
     "get_estimator",
     "get_estimator_class",
@@ -70,13 +72,15 @@ BUILTIN_SOURCE = "built-in"
 class _Registration:
     """One registered name: where it comes from and how to get its class.
 
-    ``target`` is the ``"module:Class"`` string of a built-in; ``cls`` the already-loaded class of a plugin.
+    ``target`` is the ``"module:Class"`` string of a built-in; ``cls`` the already-loaded class of a plugin;
+    ``clash`` the error message of a name registered more than once (such a name cannot be used).
     """
 
     name: str
     source: str
     target: str | None = None
     cls: type | None = None
+    clash: str | None = None
 
 
 def _check_estimator_class(obj: Any, what: str) -> type:
@@ -122,16 +126,23 @@ def _registry() -> dict[str, _Registration]:
         name: _Registration(name, BUILTIN_SOURCE, target=target) for name, target in BUILTIN_ESTIMATORS.items()
     }
     plugins = _discover_plugins()
-    # Name clashes are checked before anything is imported, and are an error whatever the plugins contain.
-    claimed: dict[str, str] = {name: f"{BUILTIN_SOURCE} ({target})" for name, target in BUILTIN_ESTIMATORS.items()}
+    # Name clashes are found before anything is imported: a name claimed twice is blocked (its plugins are not
+    # loaded), whatever the plugins contain; the other names are not affected.
+    claims: dict[str, list[str]] = {
+        name: [f"{BUILTIN_SOURCE} ({target})"] for name, target in BUILTIN_ESTIMATORS.items()
+    }
     for ep, source in plugins:
-        this = f"{source} ({ep.value})"
-        if ep.name in claimed:
-            raise DuplicateNameError(
-                f"estimator name {ep.name!r} is registered twice: by {claimed[ep.name]} and by {this}; "
-                "uninstall one of them or rename its entry point"
+        claims.setdefault(ep.name, []).append(f"{source} ({ep.value})")
+    for name, sources in claims.items():
+        if len(sources) > 1:
+            times = "twice" if len(sources) == 2 else f"{len(sources)} times"
+            registry[name] = _Registration(
+                name,
+                "name clash",
+                clash=f"estimator name {name!r} is registered {times}: by {' and by '.join(sources)}; "
+                "uninstall one of them or rename its entry point",
             )
-        claimed[ep.name] = this
+    plugins = [(ep, source) for ep, source in plugins if len(claims[ep.name]) == 1]
     for ep, source in plugins:
         what = f"estimator plugin {ep.name!r} ({ep.value}) from {source.removeprefix('plugin ')}"
         try:
@@ -158,15 +169,25 @@ IMPORT_PATH_SOURCE = "import path"
 def _lookup(name: str) -> _Registration:
     registry = _registry()
     if name in registry:
-        return registry[name]
+        registration = registry[name]
+        if registration.clash is not None:
+            raise DuplicateNameError(registration.clash)
+        return registration
     if ":" in name:  # an unregistered class by import path, e.g. "my_package.module:MyEstimator"
         return _Registration(name, IMPORT_PATH_SOURCE, target=name)
-    raise UnknownNameError("estimator", name, registry)
+    raise UnknownNameError("estimator", name, list_estimators())
 
 
 def list_estimators() -> list[str]:
-    """Names of all available estimators (built-ins and successfully loaded plugins), sorted."""
-    return sorted(_registry())
+    """Names of all usable estimators (built-ins and successfully loaded plugins), sorted; a name registered twice
+    is left out (see :func:`estimator_clashes`)."""
+    return sorted(name for name, registration in _registry().items() if registration.clash is None)
+
+
+def estimator_clashes() -> dict[str, str]:
+    """Names registered more than once (a plugin shadowing a built-in, or two plugins), each with the error message
+    that naming its sources; such a name raises :class:`~mibench.errors.DuplicateNameError` when used."""
+    return {name: reg.clash for name, reg in sorted(_registry().items()) if reg.clash is not None}
 
 
 def estimator_source(name: str) -> str:
@@ -184,6 +205,7 @@ def get_estimator_class(name: str) -> type:
 
     Raises:
         UnknownNameError: no estimator has this name (the message lists close matches and all names).
+        DuplicateNameError: the name is registered twice (the message names both sources).
         ValueError: an import path that cannot be imported or does not name an estimator class.
         TypeError: a built-in entry does not point at a valid estimator class (a bug in mibench).
     """

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mibench._version import __version__
 from mibench.errors import InvalidOptionError
+from mibench.estimators.registry import estimator_source
 from mibench.interface import Task
 from mibench.resources import available_cores
 from mibench.runner.executors import EXECUTORS, run_inline, run_processes
@@ -121,6 +122,7 @@ def run_suite(
 
     Raises:
         UnknownNameError: an unknown suite, estimator, task or task pattern.
+        DuplicateNameError: an estimator of the run whose name is registered twice.
         MissingRecordError: a network task whose record is not in ``records_dir``; raised before anything runs.
         InvalidOptionError: ``jobs``, ``timeout`` or ``executor`` out of range.
         StoreError: the store cannot be opened.
@@ -128,6 +130,8 @@ def run_suite(
     suite = get_suite(suite)
     if estimators or tasks or params:
         suite = suite.select(estimators=estimators, tasks=tasks, params=params)
+    for spec in suite.estimators:  # an unknown or doubly registered name stops the run before anything runs
+        estimator_source(spec.name)
     if executor not in EXECUTORS:
         raise InvalidOptionError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     workers = available_cores() if jobs is None else int(jobs)

@@ -173,22 +173,37 @@ def test_broken_plugins_only_warn(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             get_estimator("broken")
 
 
-def test_plugin_shadowing_a_builtin_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plugin_shadowing_a_builtin_blocks_only_that_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mibench.estimators.registry import estimator_clashes
+
     install_fake_distribution(tmp_path, "fakeplugin", "1.0", {"ksg": "fakeplugin_mod:Constant"}, module=PLUGIN_MODULE)
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(DuplicateNameError, match=r"'ksg'.*built-in.*plugin fakeplugin 1\.0"):
-        list_estimators()
-    with pytest.raises(DuplicateNameError):
-        get_estimator("gaussian")
+    names = list_estimators()
+    assert "ksg" not in names and {"gaussian", "kde"} <= set(names)
+    assert list(estimator_clashes()) == ["ksg"]
+    for use in (get_estimator, get_estimator_class, estimator_source):
+        with pytest.raises(DuplicateNameError, match=r"'ksg'.*built-in.*plugin fakeplugin 1\.0"):
+            use("ksg")
+    assert get_estimator("gaussian").estimate(np.arange(20.0), np.arange(20.0) ** 3) > 0
     assert "fakeplugin_mod" not in sys.modules  # the clash is found before anything is imported
 
 
-def test_two_plugins_with_one_name_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake_distribution(tmp_path, "fakeplugin", "1.0", {"same": "fakeplugin_mod:Constant"}, module=PLUGIN_MODULE)
+def test_two_plugins_with_one_name_block_only_that_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    install_fake_distribution(
+        tmp_path,
+        "fakeplugin",
+        "1.0",
+        {"same": "fakeplugin_mod:Constant", "constant": "fakeplugin_mod:Constant"},
+        module=PLUGIN_MODULE,
+    )
     install_fake_distribution(tmp_path, "fakeplugintwo", "2.5", {"same": "fakeplugin_mod:Constant"})
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(DuplicateNameError, match=r"'same'.*plugin fakeplugin(two)? .*plugin fakeplugin(two)? "):
-        list_estimators()
+    assert "same" not in list_estimators() and "constant" in list_estimators()
+    with pytest.raises(DuplicateNameError, match=r"'same'.*twice.*plugin fakeplugin(two)? .*plugin fakeplugin(two)? "):
+        get_estimator("same")
+    assert get_estimator("constant").estimate(np.zeros(3), np.zeros(3)) == 0.5
+    with pytest.raises(UnknownNameError, match="constant"):  # an unknown name lists the usable ones
+        get_estimator("nope")
 
 
 def test_module_reexports() -> None:
