@@ -161,6 +161,12 @@ _records_option = click.option(
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: all cores).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Per-job limit in seconds.")
 @click.option("--retry-failed", is_flag=True, help="Also rerun failed jobs (error, timeout, memory).")
+@click.option(
+    "--fail-on-error",
+    is_flag=True,
+    help="Exit with status 1 if any job of the selected suite, as stored after the run (run now or before), has "
+    "a status other than ok (for CI).",
+)
 @click.option("--inline", is_flag=True, help="Run jobs in this process, one by one (debugging; no time limit).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_records_option
@@ -173,6 +179,7 @@ def run_command(
     jobs: int | None,
     timeout: float | None,
     retry_failed: bool,
+    fail_on_error: bool,
     inline: bool,
     no_progress: bool,
     records: Path | None,
@@ -181,6 +188,7 @@ def run_command(
     """Run SUITE (see `mibench list suites`); jobs already in the store are skipped."""
     from mibench.runner import STATUSES, default_store_path, run_suite
     from mibench.runner.run import SUITE_TIMEOUT
+    from mibench.runner.schema import FAILURE_STATUSES
 
     store_path = store or default_store_path()
     click.echo(f"results store: {store_path}")
@@ -214,6 +222,12 @@ def run_command(
     if summary.n_failed:
         click.echo("failed jobs are recorded with their messages; see `mibench report`", err=True)
     click.echo(f"next: mibench report{'' if store is None else f' --store {store}'}")
+    if fail_on_error and summary.n_failed_stored:
+        stored = ", ".join(f"{summary.stored_counts[status]} {status}" for status in FAILURE_STATUSES)
+        click.echo(
+            f"--fail-on-error: {summary.n_failed_stored} failed job(s) in suite {summary.suite} ({stored})", err=True
+        )
+        sys.exit(1)
 
 
 @main.command("report")
@@ -240,9 +254,7 @@ def report_command(store: Path | None, out: Path, suite: str | None, bits: bool,
         records_dirs = [records] if records else []
         records_dirs += run_records_dirs(store, run_ids(frame))
         title = f"mibench report{f': {suite}' if suite else ''}"
-        path = write_report(
-            frame, out, title=title, bits=bits, environments=environments, records_dirs=records_dirs
-        )
+        path = write_report(frame, out, title=title, bits=bits, environments=environments, records_dirs=records_dirs)
     click.echo(f"report: {path}")
 
 

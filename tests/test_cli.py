@@ -312,6 +312,24 @@ def test_run_estimator_and_parameter_mistakes(tmp_path, extra, fragments):
     assert_user_error(result, *fragments)
 
 
+def test_fail_on_error_exits_1_when_the_selected_suite_has_failed_jobs(tmp_path):
+    store = tmp_path / "s.sqlite"
+    args = ("run", "smoke", "--store", store, "--no-progress", "--inline", "--tasks", "gaussian-pairs-1x1-*")
+    raises = ("--estimators", "gaussian,tests.runner.faulty:Raises")
+    plain = invoke(*args, *raises)
+    assert_ok(plain)  # without the flag failures are results, not a failed command
+    assert "12 run now (6 ok, 6 error" in plain.stdout
+    again = invoke(*args, *raises, "--fail-on-error")  # nothing runs now; the stored failures count
+    assert again.exit_code == 1, again.output
+    assert "0 run now" in again.stdout
+    assert "--fail-on-error: 6 failed job(s) in suite smoke (6 error, 0 timeout, 0 memory)" in again.stderr
+    assert "Traceback" not in again.output
+    clean = invoke(*args, "--estimators", "gaussian", "--fail-on-error")  # the selection has no failures
+    assert_ok(clean)
+    help_text = invoke("run", "--help").stdout
+    assert "--fail-on-error" in help_text and "as stored after the run" in " ".join(help_text.split())
+
+
 def test_report_writes_markdown_figure_and_scores(smoke_store, tmp_path):
     store, _ = smoke_store
     out = tmp_path / "rep"

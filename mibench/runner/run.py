@@ -39,7 +39,8 @@ StorePath = str | os.PathLike[str]
 @dataclass
 class RunSummary:
     """What a run did. ``keys`` are the job keys of the (selected) suite, for reading its rows back;
-    ``counts`` has every status of :data:`~mibench.runner.schema.STATUSES`."""
+    ``counts`` has every status of :data:`~mibench.runner.schema.STATUSES` for the jobs run now, ``stored_counts``
+    the same for all of the (selected) suite's jobs as stored when the run finished (run now or before)."""
 
     run_id: str
     suite: str
@@ -48,6 +49,7 @@ class RunSummary:
     n_already_done: int
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     interrupted: bool = False
+    stored_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     keys: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -57,6 +59,11 @@ class RunSummary:
     @property
     def n_failed(self) -> int:
         return sum(self.counts[status] for status in FAILURE_STATUSES)
+
+    @property
+    def n_failed_stored(self) -> int:
+        """Failed jobs (any status but ok) of the (selected) suite as stored after the run."""
+        return sum(self.stored_counts[status] for status in FAILURE_STATUSES)
 
 
 def result_row(job: Job, task: Task, outcome: Outcome, run_id: str) -> ResultRow:
@@ -194,6 +201,7 @@ def run_suite(
         finally:
             bar.close()
         results.finish_run(run_id)
+        summary.stored_counts = results.status_counts(summary.keys)
         return summary
     finally:
         if owns_store:

@@ -366,6 +366,15 @@ class ResultsStore:
         rows = self._db.execute(f"SELECT key FROM results WHERE status IN ({marks})", statuses)
         return {key for (key,) in rows}
 
+    def status_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        """How many of the jobs ``keys`` are stored with each status (every status of ``STATUSES``, 0 if none)."""
+        wanted = set(keys)
+        counts = dict.fromkeys(STATUSES, 0)
+        for key, status in self._db.execute("SELECT key, status FROM results"):
+            if key in wanted:
+                counts[status] = counts.get(status, 0) + 1
+        return counts
+
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 

@@ -78,6 +78,10 @@ def test_retry_failed_reruns_only_failures(tmp_path):
     assert again.n_already_done == 4 and again.counts == {"ok": 0, "error": 4, "timeout": 0, "memory": 0}
     with ResultsStore(store_path) as store:
         assert store.count() == 8
+    # the stored counts cover the whole (selected) suite, run now or before
+    assert again.stored_counts == {"ok": 4, "error": 4, "timeout": 0, "memory": 0} and again.n_failed_stored == 4
+    only_ok = run_suite(MIXED_SUITE, store=store_path, executor="inline", estimators=["gaussian"], progress=False)
+    assert only_ok.n_run == 0 and only_ok.n_failed_stored == 0 and only_ok.stored_counts["ok"] == 2
 
 
 def test_selecting_estimators_and_tasks(tmp_path):
