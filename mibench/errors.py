@@ -18,6 +18,7 @@ __all__ = [
     "NoResultsError",
     "StoreError",
     "UnknownNameError",
+    "WorkerPoolError",
 ]
 
 
@@ -56,3 +57,10 @@ class StoreError(MIBenchError):
 
 class NoResultsError(MIBenchError):
     """A results store holds no rows for what was asked (the whole store, or one suite)."""
+
+
+class WorkerPoolError(MIBenchError):
+    """mibench's own worker processes failed (the pool could not start, or broke down), through no fault of a job.
+
+    The run stops; nothing is stored for the jobs it had not finished, so rerunning computes them.
+    """

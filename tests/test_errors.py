@@ -14,12 +14,22 @@ from mibench.errors import (
     NoResultsError,
     StoreError,
     UnknownNameError,
+    WorkerPoolError,
 )
 from mibench.resolver import MissingRecordError
 
 
 @pytest.mark.parametrize(
-    "cls", [DataFileError, DuplicateNameError, InvalidOptionError, NoResultsError, StoreError, UnknownNameError]
+    "cls",
+    [
+        DataFileError,
+        DuplicateNameError,
+        InvalidOptionError,
+        NoResultsError,
+        StoreError,
+        UnknownNameError,
+        WorkerPoolError,
+    ],
 )
 def test_every_error_is_a_mibench_error(cls):
     assert issubclass(cls, MIBenchError) and cls.__name__ in errors.__all__

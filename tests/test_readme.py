@@ -35,3 +35,19 @@ def test_ci_extracts_the_readme_test_command():
 def test_torch_is_pinned_to_the_local_cpu_wheel():
     lines = (REPO / "constraints.txt").read_text().splitlines()
     assert "torch==2.13.0" in lines
+
+
+def test_the_python_api_snippet_runs_as_a_script(tmp_path):
+    """The README's Python API block, saved as a script, runs (its worker processes re-import the script, so the
+    snippet must guard its calls) and stores the smoke suite in its own store, here under a temporary folder."""
+    import sqlite3
+    import sys
+
+    text = (REPO / "README.md").read_text()
+    snippet = re.search(r"## Python API\n\n```python\n(.+?)```", text, flags=re.DOTALL).group(1)
+    assert 'store="results.sqlite"' in snippet
+    (tmp_path / "snippet.py").write_text(snippet)
+    done = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        assert db.execute("SELECT status, COUNT(*) FROM results GROUP BY status").fetchall() == [("ok", 24)]

@@ -5,6 +5,10 @@
   is reported as ``error``; the pool replaces the worker and the run goes on.
 * ``inline``: in the calling process, one job after another (for debugging and tiny runs; no time limit).
 
+A failure of the pool itself (its workers cannot start, e.g. because a script that calls mibench without an
+``if __name__ == "__main__":`` guard is re-imported by each new worker; or the pool breaks down) is not a job's
+fault: it raises :class:`~mibench.errors.WorkerPoolError` and reports no outcome for the jobs not finished.
+
 Both call ``on_done(job, outcome)`` in the coordinating process, which alone writes the store. Each job travels
 as its :class:`~mibench.runner.jobs.Job` with the run's :class:`~mibench.runner.worker.WorkerSettings`.
 """
@@ -18,15 +22,44 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from mibench.errors import WorkerPoolError
 from mibench.resources import available_cores
 from mibench.runner.jobs import Job
 from mibench.runner.schema import Outcome
 from mibench.runner.worker import WorkerSettings, execute_job, limit_threads
 
-__all__ = ["EXECUTORS", "OnDone", "run_inline", "run_processes"]
+__all__ = ["EXECUTORS", "GUARD_HINT", "OnDone", "check_not_importing_main", "run_inline", "run_processes"]
 
 OnDone = Callable[[Job, Outcome], None]
 EXECUTORS = ("process", "inline")
+
+
+#: How to fix the most common cause of a pool whose workers cannot start.
+GUARD_HINT = (
+    'a script that calls mibench must do so under `if __name__ == "__main__":` (each new worker process '
+    "re-imports the main script, and an unguarded call there starts another run); or use the inline executor"
+)
+
+
+def check_not_importing_main() -> None:
+    """Raise :class:`~mibench.errors.WorkerPoolError` when called while a worker process re-imports the main
+    script (a call to mibench at the top level of a script, without a ``__main__`` guard), before anything runs."""
+    inheriting = getattr(multiprocessing.current_process(), "_inheriting", False)  # the stdlib's own check
+    frame = sys._getframe()
+    while frame is not None and not inheriting:
+        inheriting = frame.f_globals.get("__name__") == "__mp_main__"
+        frame = frame.f_back
+    if inheriting:
+        raise WorkerPoolError(f"mibench was called while a worker process was importing the main script: {GUARD_HINT}")
+
+
+def _pool_error(detail: str) -> WorkerPoolError:
+    main = sys.modules.get("__main__")
+    hint = f"; if this run was started from a Python script: {GUARD_HINT}" if getattr(main, "__file__", None) else ""
+    return WorkerPoolError(
+        f"mibench's worker processes failed ({detail}), not a job; the run stopped and nothing was stored for the "
+        f"jobs it had not finished{hint}"
+    )
 
 
 def run_inline(jobs: Sequence[Job], on_done: OnDone, settings: WorkerSettings | None = None) -> None:
@@ -57,6 +90,8 @@ def run_processes(
 ) -> None:
     """Run jobs in ``workers`` local processes with a per-job time limit (seconds, measured from the job's
     start in its worker). Each worker's BLAS/OpenMP/torch threads are capped at ``cores // workers``."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from pebble import ProcessExpired, ProcessPool
 
     settings = settings or WorkerSettings()
@@ -71,7 +106,11 @@ def run_processes(
         while queue or in_flight:
             while queue and len(in_flight) < window:
                 job = queue.pop()
-                in_flight[pool.schedule(execute_job, args=(job, settings), timeout=timeout)] = job
+                try:
+                    future = pool.schedule(execute_job, args=(job, settings), timeout=timeout)
+                except RuntimeError as exc:  # pebble: "Unexpected error within the Pool" once it has broken
+                    raise _pool_error(f"{type(exc).__name__}: {exc}") from exc
+                in_flight[future] = job
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 job = in_flight.pop(future)
@@ -82,6 +121,8 @@ def run_processes(
                     outcome = Outcome.failure("timeout", message)
                 except ProcessExpired as exc:
                     outcome = Outcome.failure("error", f"worker process died (exit code {exc.exitcode}): {exc}")
+                except BrokenProcessPool as exc:  # the pool's fault, not the job's: stop, store nothing for it
+                    raise _pool_error(f"{type(exc).__name__}: {exc}") from exc
                 except Exception as exc:  # e.g. the outcome could not be sent back
                     outcome = Outcome.failure("error", f"{type(exc).__name__}: {exc}")
                 on_done(job, outcome)

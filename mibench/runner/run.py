@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mibench._version import __version__
-from mibench.errors import InvalidOptionError
+from mibench.errors import InvalidOptionError, WorkerPoolError
 from mibench.estimators.registry import estimator_source
 from mibench.interface import Task
 from mibench.resources import available_cores
-from mibench.runner.executors import EXECUTORS, run_inline, run_processes
+from mibench.runner.executors import EXECUTORS, check_not_importing_main, run_inline, run_processes
 from mibench.runner.jobs import Job, expand, resolve_tasks
 from mibench.runner.schema import FAILURE_STATUSES, STATUS_OK, STATUSES, Outcome, ResultRow
 from mibench.runner.store import ResultsStore, default_store_path, utc_now
@@ -133,7 +133,10 @@ def run_suite(
         MissingRecordError: a network task whose record is not in ``records_dir``; raised before anything runs.
         InvalidOptionError: ``jobs``, ``timeout`` or ``executor`` out of range.
         StoreError: the store cannot be opened.
+        WorkerPoolError: the worker processes cannot start or break down (not a job's fault; e.g. a script that
+            calls mibench without an ``if __name__ == "__main__":`` guard); nothing is stored for unfinished jobs.
     """
+    check_not_importing_main()  # a worker re-importing an unguarded script must not start a run (nor touch a store)
     suite = get_suite(suite)
     if estimators or tasks or params:
         suite = suite.select(estimators=estimators, tasks=tasks, params=params)
@@ -197,6 +200,9 @@ def run_suite(
         except KeyboardInterrupt:
             summary.interrupted = True
             results.finish_run(run_id, "interrupted")
+            raise
+        except WorkerPoolError:
+            results.finish_run(run_id, "failed")
             raise
         finally:
             bar.close()

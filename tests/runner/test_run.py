@@ -243,3 +243,38 @@ def test_an_estimator_outside_the_suite_runs_on_its_grid(tmp_path):
     toy_rows = frame[frame["estimator"] == toy]
     assert len(toy_rows) == 12 and set(toy_rows["estimate"]) == {0.25}
     assert all(json.loads(p) == {"flag": "cli"} for p in toy_rows["params"])
+
+
+def test_an_unguarded_script_gets_a_clear_error_and_stores_no_failures(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text('import mibench\n\nmibench.run("smoke", store="results.sqlite", jobs=2)\nprint("finished")\n')
+    done = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "finished" not in done.stdout
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("mibench.errors.WorkerPoolError: mibench's worker processes failed"), done.stderr
+    assert 'if __name__ == "__main__":' in last
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone() == (0,)
+        assert db.execute("SELECT state FROM runs").fetchall() == [("failed",)]  # only the script's own run
+    # guarded, the same script runs every job
+    script.write_text(
+        'import mibench\n\nif __name__ == "__main__":\n'
+        '    mibench.run("smoke", store="results.sqlite", jobs=2)\n    print("finished")\n'
+    )
+    done = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "finished" in done.stdout, done.stderr
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        assert db.execute("SELECT status, COUNT(*) FROM results GROUP BY status").fetchall() == [("ok", 24)]
+
+
+def test_a_call_while_a_worker_imports_the_main_script_is_refused(tmp_path):
+    from mibench.errors import WorkerPoolError
+
+    namespace = {"__name__": "__mp_main__", "run_suite": run_suite, "store": tmp_path / "s.sqlite"}
+    with pytest.raises(WorkerPoolError, match=r'if __name__ == "__main__":'):
+        exec("run_suite('smoke', store=store, executor='inline')", namespace)
+    assert not (tmp_path / "s.sqlite").exists()
