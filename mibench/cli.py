@@ -4,6 +4,7 @@
     mibench run SUITE                          run a suite into the results store (resumes; computes only missing jobs)
     mibench report                             Markdown report + figure from the store (default under reports/)
     mibench export -o FILE                     the store's rows as CSV or JSON
+    mibench compare BASE CUR | STORE --versus E  significant regressions between two runs or two estimators
     mibench estimate FILE --estimator NAME     MI of your own data (.npz, .npy, .csv), in nats and bits
     mibench ib run|report                      the information-plane study on quantized networks (exact MI)
 
@@ -276,6 +277,82 @@ def export_command(store: Path | None, out: Path, suite: str | None, records: Pa
     with user_errors():
         n_rows = export_results(out, store, suite, records_dir=records)
     click.echo(f"{n_rows} rows -> {out}")
+
+
+@main.command("compare")
+@click.argument("baseline", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("current", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--versus",
+    metavar="ESTIMATOR",
+    help="Compare the estimators of ONE store (BASELINE) against ESTIMATOR instead: is each other one worse?",
+)
+@click.option(
+    "--margin-abs", type=float, default=0.02, show_default=True, help="Practical margin, absolute part (nats)."
+)
+@click.option(
+    "--margin-rel", type=float, default=0.05, show_default=True, help="Practical margin, relative part (x truth)."
+)
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level (Holm-corrected).")
+@click.option(
+    "--time-factor",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Flag an estimator whose median time grew more than this factor (only when both runs' recorded "
+    "machines are equal; default: times are shown, never gated).",
+)
+@click.option(
+    "--permutations", type=click.IntRange(min=1), default=10_000, show_default=True, help="Sign flips (pooled test)."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sign flips.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "github"]),
+    default="markdown",
+    show_default=True,
+    help="github: a summary line first and collapsible tables (for $GITHUB_STEP_SUMMARY).",
+)
+@click.option("--max-rows", type=click.IntRange(min=1), default=50, show_default=True, help="Rows per table shown.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
+def compare_command(
+    baseline: Path,
+    current: Path | None,
+    versus: str | None,
+    margin_abs: float,
+    margin_rel: float,
+    alpha: float,
+    time_factor: float | None,
+    permutations: int,
+    seed: int,
+    fmt: str,
+    max_rows: int,
+    json_path: Path | None,
+) -> None:
+    """Compare CURRENT against BASELINE (results stores or `mibench export` files, .csv/.json), or with --versus
+    the estimators of one store. Exit status 1 when something got significantly worse (cells, newly failing
+    seeds, pooled per estimator, or gated time), 0 otherwise."""
+    from mibench.errors import InvalidOptionError
+    from mibench.report.compare import CompareSettings, compare_files, comparison_json, comparison_markdown
+
+    with user_errors():
+        if versus is None and current is None:
+            raise InvalidOptionError("compare needs BASELINE and CURRENT (or one store and --versus ESTIMATOR)")
+        if versus is not None and current is not None:
+            raise InvalidOptionError("--versus compares the estimators of one store; give only BASELINE")
+        settings = CompareSettings(
+            margin_abs=margin_abs,
+            margin_rel=margin_rel,
+            alpha=alpha,
+            permutations=permutations,
+            seed=seed,
+            time_factor=time_factor,
+        )
+        comparison = compare_files(baseline, current, versus=versus, settings=settings)
+        if json_path is not None:
+            json_path.write_text(comparison_json(comparison), encoding="utf-8")
+    click.echo(comparison_markdown(comparison, max_rows=max_rows, github=fmt == "github"))
+    if comparison.regressed:
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidOptionError",
     "MIBenchError",
     "NoResultsError",
+    "ResultsFileError",
     "StoreError",
     "UnknownNameError",
     "WorkerPoolError",
@@ -57,6 +58,10 @@ class StoreError(MIBenchError):
 
 class NoResultsError(MIBenchError):
     """A results store holds no rows for what was asked (the whole store, or one suite)."""
+
+
+class ResultsFileError(MIBenchError, ValueError):
+    """A file given as results (an export of ``mibench export``, .csv or .json) cannot be read or lacks columns."""
 
 
 class WorkerPoolError(MIBenchError):

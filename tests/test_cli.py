@@ -713,3 +713,82 @@ def test_the_cli_uses_the_shared_helpers():
     for private in ("_user_errors", "_split", "_table", "_store_option", "_load_results", "USER_ERROR_EXIT", "LN2"):
         assert not hasattr(cli, private), private
     assert cli.user_errors is support.user_errors and cli.split_list is support.split_list
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# compare (the rule itself is tested in tests/report/test_compare.py)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _compare_store(path: Path, worse: float = 0.0, *, extra_estimator: str | None = None) -> Path:
+    """A store with ksg on two tasks x 5 seeds (deterministic, 0.1 nats off), ``worse`` nats added to every
+    estimate; ``extra_estimator`` adds one 0.6 nats off (worse than ksg by 0.5 per seed)."""
+    from mibench.runner import ResultsStore
+    from tests.rows import result_row
+
+    with ResultsStore(path) as store:
+        run_id = store.start_run("test", {}, 1, 1, "0")
+        for task, truth in (("t1", 1.0), ("t2", 2.0)):
+            for estimator, offset in (("ksg", 0.1 + worse), (extra_estimator, 0.6)):
+                if estimator is None:
+                    continue
+                for seed in range(5):
+                    store.record(
+                        result_row(
+                            key=f"{task}|{estimator}|{seed}",
+                            task_id=task,
+                            estimator=estimator,
+                            params_hash=f"h-{estimator}",
+                            seed=seed,
+                            repetition=seed,
+                            estimate=truth + offset,
+                            true_mi=truth,
+                            run_id=run_id,
+                        )
+                    )
+    return path
+
+
+def test_compare_a_store_with_itself_and_its_export(tmp_path):
+    store = _compare_store(tmp_path / "base.sqlite")
+    assert_ok(invoke("export", "--store", store, "-o", tmp_path / "base.csv"))
+    for current in (store, tmp_path / "base.csv"):
+        result = invoke("compare", store, current, "--json", tmp_path / "c.json")
+        assert_ok(result)
+        assert "✅ mibench compare: no regressions" in result.output
+        assert json.loads((tmp_path / "c.json").read_text())["regressed"] is False
+    assert "exported results file records no machine" in result.output
+
+
+def test_compare_flags_a_regression_with_exit_1(tmp_path):
+    base = _compare_store(tmp_path / "base.sqlite")
+    cur = _compare_store(tmp_path / "cur.sqlite", worse=0.5)
+    result = invoke("compare", base, cur, "--format", "github")
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("**❌ mibench compare: 2 cell(s) regressed")
+
+
+def test_compare_versus_an_estimator_in_one_store(tmp_path):
+    store = _compare_store(tmp_path / "s.sqlite", extra_estimator="mine")
+    result = invoke("compare", store, "--versus", "ksg")
+    assert result.exit_code == 1 and "2 cell(s) worse than ksg" in result.output
+    assert_ok(invoke("compare", store, "--versus", "mine"))  # ksg is better than mine: nothing worse
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("{s}",), "needs BASELINE and CURRENT"),
+        (("{s}", "{s}", "--versus", "ksg"), "only BASELINE"),
+        (("{s}", "--versus", "kde"), "not in"),
+        (("{s}", "{missing}"), "no results store"),
+        (("{s}", "{bad}"), "lacks column"),
+        (("{s}", "{s}", "--alpha", "2"), "alpha"),
+    ],
+)
+def test_compare_usage_errors(tmp_path, args, fragment):
+    store = _compare_store(tmp_path / "s.sqlite")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    values = {"s": store, "missing": tmp_path / "missing.sqlite", "bad": bad}
+    assert_user_error(invoke("compare", *(a.format(**values) for a in args)), fragment)

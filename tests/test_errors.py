@@ -12,6 +12,7 @@ from mibench.errors import (
     InvalidOptionError,
     MIBenchError,
     NoResultsError,
+    ResultsFileError,
     StoreError,
     UnknownNameError,
     WorkerPoolError,
@@ -26,6 +27,7 @@ from mibench.resolver import MissingRecordError
         DuplicateNameError,
         InvalidOptionError,
         NoResultsError,
+        ResultsFileError,
         StoreError,
         UnknownNameError,
         WorkerPoolError,
@@ -35,7 +37,9 @@ def test_every_error_is_a_mibench_error(cls):
     assert issubclass(cls, MIBenchError) and cls.__name__ in errors.__all__
 
 
-@pytest.mark.parametrize("cls", [DataFileError, InvalidOptionError, UnknownNameError, MissingRecordError])
+@pytest.mark.parametrize(
+    "cls", [DataFileError, InvalidOptionError, ResultsFileError, UnknownNameError, MissingRecordError]
+)
 def test_bad_input_errors_are_value_errors_too(cls):
     assert issubclass(cls, MIBenchError) and issubclass(cls, ValueError)
 
