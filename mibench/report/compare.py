@@ -510,7 +510,7 @@ def compare(
                 "base_median_seconds": base_med,
                 "cur_median_seconds": cur_med,
                 "time_ratio": ratio,
-                "time_regression": bool(gated and ratio is not None and ratio > settings.time_factor),  # type: ignore[operator]
+                "time_regression": bool(gated and ratio is not None and ratio > (settings.time_factor or math.inf)),
             }
         )
     with_p = [e for e in pooled if e["p_value"] is not None]

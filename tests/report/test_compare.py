@@ -129,6 +129,15 @@ def test_a_seed_failing_only_in_current_is_a_regression():
     assert not compare(cur, base).regressed
 
 
+def test_of_two_rows_for_one_seed_the_later_one_counts():
+    # e.g. two estimator versions in one store: same cell and seed, different job keys
+    old = [dict(r, finished_at="2024-01-01T00:00:00+00:00") for r in rows("ksg", const(TRUTH + 0.9))]
+    new = [dict(r, key=r["key"] + "v2", finished_at="2024-02-01T00:00:00+00:00") for r in rows("ksg", const(TRUTH))]
+    base = frame(rows("ksg", const(TRUTH)))
+    assert not compare(base, frame(new, old)).regressed
+    assert compare(base, frame([dict(r, finished_at="2025-01-01T00:00:00+00:00") for r in old], new)).regressed
+
+
 def test_new_and_missing_cells_are_listed():
     base = frame(rows("ksg", const(TRUTH)), rows("ksg", const(TRUTH), task="old"))
     cur = frame(rows("ksg", const(TRUTH)), rows("ksg", const(TRUTH), task="new"), rows("kde", const(TRUTH)))
