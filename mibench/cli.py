@@ -331,14 +331,9 @@ def compare_command(
     """Compare CURRENT against BASELINE (results stores or `mibench export` files, .csv/.json), or with --versus
     the estimators of one store. Exit status 1 when something got significantly worse (cells, newly failing
     seeds, pooled per estimator, or gated time), 0 otherwise."""
-    from mibench.errors import InvalidOptionError
     from mibench.report.compare import CompareSettings, compare_files, comparison_json, comparison_markdown
 
     with user_errors():
-        if versus is None and current is None:
-            raise InvalidOptionError("compare needs BASELINE and CURRENT (or one store and --versus ESTIMATOR)")
-        if versus is not None and current is not None:
-            raise InvalidOptionError("--versus compares the estimators of one store; give only BASELINE")
         settings = CompareSettings(
             margin_abs=margin_abs,
             margin_rel=margin_rel,

@@ -37,12 +37,14 @@ import dataclasses
 import json
 import math
 import os
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mibench.errors import InvalidOptionError, ResultsFileError
+from mibench.runner.results import run_ids
 from mibench.runner.schema import COLUMN, RESULT_COLUMNS, STATUS_OK
 
 if TYPE_CHECKING:
@@ -240,7 +242,7 @@ def load_input(path: PathLike) -> ResultsInput:
     """
     import pandas as pd
 
-    from mibench.runner.results import load_results, run_environments, run_ids
+    from mibench.runner.results import load_results, run_environments
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -347,16 +349,19 @@ def _side_machine(environments: Mapping[str, Environment | None] | None, run_ids
     return machines.pop()
 
 
-def _run_ids(frame: pd.DataFrame) -> set[str]:
-    return {str(v) for v in frame[COLUMN.run_id].dropna()}
-
-
 def _median(values: list[float]) -> float | None:
-    finite = sorted(v for v in values if math.isfinite(v))
-    if not finite:
-        return None
-    mid = len(finite) // 2
-    return finite[mid] if len(finite) % 2 else 0.5 * (finite[mid - 1] + finite[mid])
+    finite = [v for v in values if math.isfinite(v)]
+    return statistics.median(finite) if finite else None
+
+
+def _check_sources(current: object | None, versus: str | None) -> None:
+    """Exactly one of CURRENT and ``versus``: two runs, or the estimators of one run."""
+    if current is None and versus is None:
+        raise InvalidOptionError("compare needs BASELINE and CURRENT (or one store and --versus ESTIMATOR)")
+    if current is not None and versus is not None:
+        raise InvalidOptionError(
+            "--versus compares the estimators of one store; give only BASELINE, not both BASELINE and CURRENT"
+        )
 
 
 def compare(
@@ -380,8 +385,7 @@ def compare(
     from scipy import stats
 
     settings = settings or CompareSettings()
-    if (current is None) == (versus is None):
-        raise InvalidOptionError("compare needs either a CURRENT results source or --versus ESTIMATOR, not both")
+    _check_sources(current, versus)
     base_cells = _cells(baseline.frame)
     if versus is None:
         assert current is not None
@@ -477,8 +481,8 @@ def compare(
         cells.append(CellComparison(**entry, regression=bool(worse or entry["newly_failed_seeds"])))
 
     # -- per estimator ---------------------------------------------------------------------------------------------
-    machine_base = _side_machine(base_envs, _run_ids(base_frame))
-    machine_cur = _side_machine(cur_envs, _run_ids(cur_frame))
+    machine_base = _side_machine(base_envs, set(run_ids(base_frame)))
+    machine_cur = _side_machine(cur_envs, set(run_ids(cur_frame)))
     comparable = machine_base is not None and machine_base == machine_cur
     if baseline.environments is None or (current is not None and current.environments is None):
         note = "Times not gated: an exported results file records no machine"
@@ -541,7 +545,9 @@ def compare_files(
     versus: str | None = None,
     settings: CompareSettings | None = None,
 ) -> Comparison:
-    """:func:`compare` of the stores or export files at these paths (see :func:`load_input`)."""
+    """:func:`compare` of the stores or export files at these paths (see :func:`load_input`); the choice between
+    CURRENT and ``versus`` is checked before anything is read."""
+    _check_sources(current, versus)
     return compare(
         load_input(baseline), None if current is None else load_input(current), versus=versus, settings=settings
     )
