@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 from mibench.errors import MIBenchError, UnknownNameError
 from mibench.interface import Task
@@ -40,6 +39,7 @@ def resolve_task(task_id: str, records_dir: str | os.PathLike[str] | None = None
         MissingRecordError: a network task id without a records directory, or whose record is not there.
         UnknownNameError: no task of that id (a network id whose epoch or layer the record lacks included).
     """
+    from mibench.networks.records import record_file
     from mibench.networks.tasks import parse_task_id
 
     parts = parse_task_id(task_id)
@@ -52,7 +52,7 @@ def resolve_task(task_id: str, records_dir: str | os.PathLike[str] | None = None
             f"task {task_id!r} is a network task: give the directory of its training records "
             "(records_dir=..., or --records DIR on the command line)"
         )
-    path = Path(records_dir) / f"{parts['record']}.npz"
+    path = record_file(records_dir, str(parts["record"]))
     if not path.is_file():
         raise MissingRecordError(
             f"task {task_id!r} needs the training record {parts['record']!r}, which is not in {records_dir} "

@@ -32,6 +32,7 @@ __all__ = [
     "load_record",
     "load_records",
     "read_manifest",
+    "record_file",
     "record_path",
     "rejected_path",
     "save_record",
@@ -43,9 +44,15 @@ MANIFEST = "manifest.json"
 RECORDS = "records"
 
 
+def record_file(records_dir: str | os.PathLike[str], name: str) -> Path:
+    """The file of the record called ``name`` (:attr:`TrainingRecord.name`) in a records directory (the folder
+    of ``.npz`` files that network tasks are rebuilt from)."""
+    return Path(records_dir) / f"{name}.npz"
+
+
 def record_path(directory: str | os.PathLike[str], name: str) -> Path:
     """Where the record called ``name`` (:attr:`TrainingRecord.name`) lives in the study ``directory``."""
-    return Path(directory) / RECORDS / f"{name}.npz"
+    return record_file(Path(directory) / RECORDS, name)
 
 
 def rejected_path(directory: str | os.PathLike[str], name: str) -> Path:

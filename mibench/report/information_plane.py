@@ -80,7 +80,7 @@ def exact_plane_rows(records: Mapping[str, TrainingRecord], study: str) -> pd.Da
 
     rows = []
     for record in records.values():
-        plane = information_plane(record, unit="nats")
+        plane = information_plane(record, unit="bits")
         for j, epoch in enumerate(plane["epochs"].tolist()):
             for layer in range(1, record.n_layers + 1):
                 rows.append(
@@ -91,8 +91,8 @@ def exact_plane_rows(records: Mapping[str, TrainingRecord], study: str) -> pd.Da
                         "layer": layer,
                         "epoch": int(epoch),
                         "source": EXACT,
-                        "i_xt_bits": nats_to_bits(float(plane["i_xt"][j, layer - 1])),
-                        "i_ty_bits": nats_to_bits(float(plane["i_ty"][j, layer - 1])),
+                        "i_xt_bits": float(plane["i_xt"][j, layer - 1]),
+                        "i_ty_bits": float(plane["i_ty"][j, layer - 1]),
                         "status": "ok",
                         "error": "",
                         "seconds": 0.0,
@@ -247,7 +247,7 @@ def information_plane_section(
     runs' options). Without them the section says where it looked.
     """
     from mibench import scoring as s
-    from mibench.networks.records import load_record
+    from mibench.networks.records import load_record, record_file
     from mibench.networks.tasks import parse_task_id
 
     parts = [p for p in results[s.TASK_ID].map(parse_task_id) if p is not None]
@@ -255,7 +255,7 @@ def information_plane_section(
     records = {}
     for name in names:
         for folder in records_dirs:
-            path = Path(folder) / f"{name}.npz"
+            path = record_file(folder, name)
             if path.is_file():
                 records[name] = load_record(path)
                 break
