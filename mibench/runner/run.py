@@ -249,37 +249,19 @@ def run(
     suite: str | Suite,
     *,
     store: StorePath | ResultsStore | None = None,
-    jobs: int | None = None,
-    timeout: float | Literal["suite"] | None = SUITE_TIMEOUT,
-    estimators: Sequence[str | EstimatorSpec] | None = None,
-    tasks: Sequence[str] | None = None,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
-    retry_failed: bool = False,
-    executor: str = "process",
     progress: bool = False,
-    records_dir: StorePath | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Run a suite and return all its results (computed now or earlier) as a pandas DataFrame.
 
-    Takes the options of :func:`run_suite`; ``progress`` defaults to off here.
+    ``options`` are the other options of :func:`run_suite` (typed there, and in :func:`mibench.run`); ``progress``
+    defaults to off here.
     """
     results = (
         ResultsStore(default_store_path() if store is None else store) if not isinstance(store, ResultsStore) else store
     )
     try:
-        summary = run_suite(
-            suite,
-            store=results,
-            jobs=jobs,
-            timeout=timeout,
-            estimators=estimators,
-            tasks=tasks,
-            params=params,
-            retry_failed=retry_failed,
-            executor=executor,
-            progress=progress,
-            records_dir=records_dir,
-        )
+        summary = run_suite(suite, store=results, progress=progress, **options)
         return results.to_dataframe(summary.keys)
     finally:
         if not isinstance(store, ResultsStore):
