@@ -107,11 +107,13 @@ def list_suites() -> list[Suite]:
     return _list()
 
 
-def get_suite(name: str) -> Suite:
-    """A built-in suite by name.
+def get_suite(name: str | os.PathLike[str]) -> Suite:
+    """A built-in suite by name, or the suite a TOML file defines (a path, or a string ending in ``.toml``; see
+    :mod:`mibench.suite_files`).
 
     Raises:
         UnknownNameError: no suite of that name.
+        SuiteFileError, OSError: a suite file that cannot be read or does not define a usable suite.
     """
     from mibench.suites import get_suite as _get
 
@@ -119,7 +121,7 @@ def get_suite(name: str) -> Suite:
 
 
 def run(
-    suite: str | Suite,
+    suite: str | os.PathLike[str] | Suite,
     *,
     store: str | os.PathLike[str] | ResultsStore | None = None,
     jobs: int | None = None,
@@ -128,6 +130,7 @@ def run(
     tasks: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     retry_failed: bool = False,
+    fresh: bool = False,
     executor: str = "process",
     progress: bool = False,
     records_dir: str | os.PathLike[str] | None = None,
@@ -136,7 +139,8 @@ def run(
     per job (computed now or found in the store: jobs already stored are not recomputed).
 
     Args:
-        suite: a built-in suite name or a :class:`~mibench.suites.Suite`.
+        suite: a built-in suite name, a suite file (TOML; a path or a string ending in ``.toml``, see
+            :mod:`mibench.suite_files`) or a :class:`~mibench.suites.Suite`.
         store: the results store's path (default ``$MIBENCH_STORE`` or ``.mibench/results.sqlite``) or an open
             :class:`~mibench.runner.store.ResultsStore`.
         jobs: parallel worker processes (default: every usable core).
@@ -147,6 +151,7 @@ def run(
         tasks: only the suite's tasks matching these ids or shell-style patterns.
         params: hyperparameters per chosen estimator name, over its own (``{"ksg": {"k": 5}}``).
         retry_failed: also rerun jobs stored as failed.
+        fresh: recompute every selected job and replace its stored row (recorded in the run's options).
         executor: ``"process"`` (local worker processes) or ``"inline"`` (this process, no time limit).
         progress: show a progress bar on stderr.
         records_dir: the directory of training records (``{record name}.npz``) that the suite's network tasks are
@@ -168,6 +173,7 @@ def run(
         tasks=tasks,
         params=params,
         retry_failed=retry_failed,
+        fresh=fresh,
         executor=executor,
         progress=progress,
         records_dir=records_dir,

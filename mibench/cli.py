@@ -145,7 +145,13 @@ _records_option = click.option(
 
 
 @main.command("run")
-@click.argument("suite")
+@click.argument("suite", required=False)
+@click.option(
+    "--suite-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Run the suite this TOML file defines (name, tasks, estimators, sample_sizes, repetitions, timeout) "
+    "instead of a built-in SUITE.",
+)
 @click.option(
     "--estimators",
     help="Comma-separated estimators to run (default: the suite's). A name the suite lacks (any registered "
@@ -163,6 +169,12 @@ _records_option = click.option(
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Per-job limit in seconds.")
 @click.option("--retry-failed", is_flag=True, help="Also rerun failed jobs (error, timeout, memory).")
 @click.option(
+    "--fresh",
+    is_flag=True,
+    help="Recompute every selected job and replace its stored row, even a finished one (recorded in the run's "
+    "options).",
+)
+@click.option(
     "--fail-on-error",
     is_flag=True,
     help="Exit with status 1 if any job of the selected suite, as stored after the run (run now or before), has "
@@ -173,34 +185,40 @@ _records_option = click.option(
 @_records_option
 @store_option
 def run_command(
-    suite: str,
+    suite: str | None,
+    suite_file: Path | None,
     estimators: str | None,
     params: tuple[str, ...],
     tasks: str | None,
     jobs: int | None,
     timeout: float | None,
     retry_failed: bool,
+    fresh: bool,
     fail_on_error: bool,
     inline: bool,
     no_progress: bool,
     records: Path | None,
     store: Path | None,
 ) -> None:
-    """Run SUITE (see `mibench list suites`); jobs already in the store are skipped."""
+    """Run SUITE (see `mibench list suites`) or the suite of --suite-file; jobs already in the store are skipped
+    (unless --fresh)."""
+    from mibench.errors import InvalidOptionError
     from mibench.runner import STATUSES, default_store_path, run_suite
     from mibench.runner.run import SUITE_TIMEOUT
     from mibench.runner.schema import FAILURE_STATUSES
 
     store_path = store or default_store_path()
-    click.echo(f"results store: {store_path}")
     with user_errors():
+        if (suite is None) == (suite_file is None):
+            raise InvalidOptionError("give a built-in SUITE (see `mibench list suites`) or --suite-file FILE, not both")
+        click.echo(f"results store: {store_path}")
         per_estimator: dict[str, dict[str, Any]] = {}
         for text in params:
             name, param, value = _parse_estimator_param(text)
             per_estimator.setdefault(name, {})[param] = value
         try:
             summary = run_suite(
-                suite,
+                suite_file if suite_file is not None else str(suite),
                 store=store_path,
                 jobs=jobs,
                 timeout=SUITE_TIMEOUT if timeout is None else timeout,
@@ -208,6 +226,7 @@ def run_command(
                 tasks=split_list(tasks),
                 params=per_estimator,
                 retry_failed=retry_failed,
+                fresh=fresh,
                 executor="inline" if inline else "process",
                 progress=not no_progress,
                 records_dir=records,
@@ -241,7 +260,11 @@ def run_command(
     show_default=True,
     help="Folder for report.md, the figure and scores.csv.",
 )
-@click.option("--suite", help="Only the jobs of this suite (default: everything in the store).")
+@click.option(
+    "--suite",
+    help="Only the jobs of this suite: built in, or any suite recorded in the store (by name), or a suite file "
+    "(default: everything in the store).",
+)
 @click.option("--bits", is_flag=True, help="Show MI in bits (labelled) instead of nats.")
 @_records_option
 def report_command(store: Path | None, out: Path, suite: str | None, bits: bool, records: Path | None) -> None:
@@ -250,7 +273,7 @@ def report_command(store: Path | None, out: Path, suite: str | None, bits: bool,
     from mibench.runner.results import load_results, run_environments, run_ids, run_records_dirs
 
     with user_errors():
-        frame = load_results(store, suite, records_dir=records)
+        frame = load_results(store, suite)
         environments = run_environments(store, run_ids(frame))
         records_dirs = [records] if records else []
         records_dirs += run_records_dirs(store, run_ids(frame))
@@ -268,14 +291,18 @@ def report_command(store: Path | None, out: Path, suite: str | None, bits: bool,
     required=True,
     help="Output file; .csv or .json.",
 )
-@click.option("--suite", help="Only the jobs of this suite.")
-@_records_option
-def export_command(store: Path | None, out: Path, suite: str | None, records: Path | None) -> None:
+@click.option("--suite", help="Only the jobs of this suite: built in, recorded in the store, or a suite file.")
+@click.option(
+    "--all-versions",
+    is_flag=True,
+    help="Every stored row, also those of earlier estimator or task versions (default: the latest row per job).",
+)
+def export_command(store: Path | None, out: Path, suite: str | None, all_versions: bool) -> None:
     """Export stored results (one row per job) as CSV or JSON."""
     from mibench.runner.results import export_results
 
     with user_errors():
-        n_rows = export_results(out, store, suite, records_dir=records)
+        n_rows = export_results(out, store, suite, all_versions=all_versions)
     click.echo(f"{n_rows} rows -> {out}")
 
 
@@ -286,6 +313,11 @@ def export_command(store: Path | None, out: Path, suite: str | None, records: Pa
     "--versus",
     metavar="ESTIMATOR",
     help="Compare the estimators of ONE store (BASELINE) against ESTIMATOR instead: is each other one worse?",
+)
+@click.option(
+    "--suite",
+    help="Compare only the jobs of this suite (for results stores: built in, recorded in the store, or a suite "
+    "file; an export file holds what was exported).",
 )
 @click.option(
     "--margin-abs", type=float, default=0.02, show_default=True, help="Practical margin, absolute part (nats)."
@@ -318,6 +350,7 @@ def compare_command(
     baseline: Path,
     current: Path | None,
     versus: str | None,
+    suite: str | None,
     margin_abs: float,
     margin_rel: float,
     alpha: float,
@@ -342,7 +375,7 @@ def compare_command(
             seed=seed,
             time_factor=time_factor,
         )
-        comparison = compare_files(baseline, current, versus=versus, settings=settings)
+        comparison = compare_files(baseline, current, versus=versus, settings=settings, suite=suite)
         if json_path is not None:
             json_path.write_text(comparison_json(comparison), encoding="utf-8")
     click.echo(comparison_markdown(comparison, max_rows=max_rows, github=fmt == "github"))

@@ -18,6 +18,7 @@ __all__ = [
     "NoResultsError",
     "ResultsFileError",
     "StoreError",
+    "SuiteFileError",
     "UnknownNameError",
     "WorkerPoolError",
 ]
@@ -50,6 +51,10 @@ class DataFileError(MIBenchError, ValueError):
 
 class InvalidOptionError(MIBenchError, ValueError):
     """An option of a run, a report or an export that is out of range or not understood."""
+
+
+class SuiteFileError(MIBenchError, ValueError):
+    """A suite file (TOML) that cannot be read or does not define a usable suite; the message names the file."""
 
 
 class StoreError(MIBenchError):

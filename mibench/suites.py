@@ -17,6 +17,7 @@ Built-in suites:
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -46,6 +47,44 @@ class EstimatorSpec:
             return False
         return self.tasks is None or any(fnmatch.fnmatchcase(task_id, pattern) for pattern in self.tasks)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain JSON/TOML data (``max_n`` and ``tasks`` only when set); :meth:`from_dict` reads it."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.params:
+            out["params"] = dict(self.params)
+        if self.max_n is not None:
+            out["max_n"] = self.max_n
+        if self.tasks is not None:
+            out["tasks"] = list(self.tasks)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str) -> EstimatorSpec:
+        """A spec from :meth:`to_dict`'s data, or a bare name.
+
+        Raises:
+            ValueError: an unknown key or a value of the wrong type (the message names the valid keys).
+        """
+        if isinstance(data, str):
+            return cls(data)
+        if not isinstance(data, Mapping):
+            raise ValueError(f"an estimator is a name or a table with keys {', '.join(_SPEC_KEYS)}, got {data!r}")
+        unknown = sorted(set(data) - set(_SPEC_KEYS))
+        if unknown:
+            raise ValueError(f"unknown estimator key(s) {', '.join(unknown)}; valid keys: {', '.join(_SPEC_KEYS)}")
+        if not isinstance(data.get("name"), str) or not data["name"]:
+            raise ValueError(f"an estimator table needs a name (a string), got {data!r}")
+        params = data.get("params", {})
+        if not isinstance(params, Mapping):
+            raise ValueError(f"estimator {data['name']!r}: params must be a table, got {params!r}")
+        max_n = data.get("max_n")
+        if max_n is not None and (isinstance(max_n, bool) or not isinstance(max_n, int) or max_n < 1):
+            raise ValueError(f"estimator {data['name']!r}: max_n must be a positive integer, got {max_n!r}")
+        tasks = data.get("tasks")
+        if tasks is not None and (isinstance(tasks, str) or not all(isinstance(t, str) for t in tasks)):
+            raise ValueError(f"estimator {data['name']!r}: tasks must be a list of ids or patterns, got {tasks!r}")
+        return cls(data["name"], dict(params), max_n, None if tasks is None else tuple(tasks))
+
     @classmethod
     def parse(cls, value: str | EstimatorSpec | tuple[str, Mapping[str, Any]]) -> EstimatorSpec:
         if isinstance(value, EstimatorSpec):
@@ -53,6 +92,11 @@ class EstimatorSpec:
         if isinstance(value, tuple):
             return cls(value[0], dict(value[1]))
         return cls(str(value))
+
+
+_SPEC_KEYS = ("name", "params", "max_n", "tasks")
+#: A suite's per-job time limit in seconds when it does not set one.
+DEFAULT_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +118,7 @@ class Suite:
     estimators: tuple[EstimatorSpec, ...]
     sample_sizes: tuple[int, ...]
     repetitions: int
-    timeout: float | None = 600.0
+    timeout: float | None = DEFAULT_TIMEOUT
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -86,6 +130,74 @@ class Suite:
             raise ValueError(f"suite {self.name!r}: repetitions must be >= 1, got {self.repetitions}")
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"suite {self.name!r}: timeout must be positive seconds, got {self.timeout}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The suite as plain data (what a suite file holds, and what the results store records per run):
+        ``name``, ``description``, ``tasks``, ``estimators`` (see :meth:`EstimatorSpec.to_dict`),
+        ``sample_sizes``, ``repetitions`` and ``timeout`` (``None``: no limit)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "tasks": list(self.tasks),
+            "estimators": [spec.to_dict() for spec in self.estimators],
+            "sample_sizes": [int(n) for n in self.sample_sizes],
+            "repetitions": self.repetitions,
+            "timeout": self.timeout,
+        }
+        return out
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as canonical JSON (sorted keys), as the results store records it."""
+        from mibench.interface import canonical_json
+
+        return canonical_json(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Suite:
+        """A suite from :meth:`to_dict`'s data (task ids as given: no patterns; see
+        :func:`mibench.suite_files.load_suite_file` for files). A missing ``timeout`` is the default limit;
+        ``None`` or ``"none"`` is no limit.
+
+        Raises:
+            ValueError: a missing or unknown key, or a value of the wrong type (the message names the valid keys).
+        """
+        unknown = sorted(set(data) - set(_SUITE_KEYS))
+        if unknown:
+            raise ValueError(f"unknown suite key(s) {', '.join(unknown)}; valid keys: {', '.join(_SUITE_KEYS)}")
+        missing = [key for key in ("name", "tasks", "estimators", "sample_sizes", "repetitions") if key not in data]
+        if missing:
+            raise ValueError(f"a suite needs the key(s) {', '.join(missing)}")
+        name = data["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"a suite's name must be a non-empty string, got {name!r}")
+        for key in ("tasks", "estimators", "sample_sizes"):
+            if isinstance(data[key], str | bytes) or not isinstance(data[key], Sequence):
+                raise ValueError(f"suite {name!r}: {key} must be a list, got {data[key]!r}")
+        if not all(isinstance(t, str) for t in data["tasks"]):
+            raise ValueError(f"suite {name!r}: tasks must be task ids (strings), got {data['tasks']!r}")
+        sizes = data["sample_sizes"]
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+            raise ValueError(f"suite {name!r}: sample_sizes must be integers, got {sizes!r}")
+        repetitions = data["repetitions"]
+        if isinstance(repetitions, bool) or not isinstance(repetitions, int):
+            raise ValueError(f"suite {name!r}: repetitions must be an integer, got {repetitions!r}")
+        timeout = data.get("timeout", DEFAULT_TIMEOUT)
+        if isinstance(timeout, str) and timeout.strip().lower() == "none":
+            timeout = None
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
+            raise ValueError(f'suite {name!r}: timeout must be seconds (a number) or "none", got {timeout!r}')
+        description = data.get("description", "")
+        if not isinstance(description, str):
+            raise ValueError(f"suite {name!r}: description must be a string, got {description!r}")
+        return cls(
+            name=name,
+            tasks=tuple(data["tasks"]),
+            estimators=tuple(EstimatorSpec.from_dict(item) for item in data["estimators"]),
+            sample_sizes=tuple(sizes),
+            repetitions=repetitions,
+            timeout=None if timeout is None else float(timeout),
+            description=description,
+        )
 
     @property
     def n_jobs(self) -> int:
@@ -147,6 +259,9 @@ class Suite:
                     raise UnknownNameError("task", pattern, self.tasks)
             chosen_tasks = tuple(t for t in self.tasks if any(fnmatch.fnmatchcase(t, p) for p in tasks))
         return replace(self, estimators=chosen_estimators, tasks=chosen_tasks)
+
+
+_SUITE_KEYS = ("name", "description", "tasks", "estimators", "sample_sizes", "repetitions", "timeout")
 
 
 def _check_registered(name: str) -> None:
@@ -290,10 +405,20 @@ def list_suites() -> list[Suite]:
     return list(_suites().values())
 
 
-def get_suite(name: str | Suite) -> Suite:
-    """A built-in suite by name (a :class:`Suite` is returned unchanged)."""
+def get_suite(name: str | os.PathLike[str] | Suite) -> Suite:
+    """A built-in suite by name, or the suite of a TOML file (a path, or a string ending in ``.toml``; see
+    :mod:`mibench.suite_files`); a :class:`Suite` is returned unchanged.
+
+    Raises:
+        UnknownNameError: no built-in suite has this name (the message lists them).
+        SuiteFileError, OSError: a suite file that cannot be read or defines no usable suite.
+    """
     if isinstance(name, Suite):
         return name
+    if isinstance(name, os.PathLike) or str(name).lower().endswith(".toml"):
+        from mibench.suite_files import load_suite_file
+
+        return load_suite_file(name)
     suites = _suites()
     try:
         return suites[name]

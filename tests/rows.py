@@ -22,6 +22,7 @@ def result_row(**overrides: Any) -> dict[str, Any]:
         "estimator": "ksg",
         "params": json.dumps({"k": 3}),
         "params_hash": "h",
+        "estimator_version": "src-000000000000",
         "n": 100,
         "repetition": 0,
         "seed": 0,

@@ -792,3 +792,44 @@ def test_compare_usage_errors(tmp_path, args, fragment):
     bad.write_text("a,b\n1,2\n")
     values = {"s": store, "missing": tmp_path / "missing.sqlite", "bad": bad}
     assert_user_error(invoke("compare", *(a.format(**values) for a in args)), fragment)
+
+
+def test_a_suite_file_runs_and_is_selected_by_name_in_report_export_and_compare(tmp_path):
+    suite_file = tmp_path / "mine.toml"
+    suite_file.write_text(
+        'name = "my-suite"\ntasks = ["gaussian-pairs-1x1-rho0.75"]\nsample_sizes = [200]\nrepetitions = 3\n'
+        '[[estimators]]\nname = "gaussian"\n'
+    )
+    store = tmp_path / "s.sqlite"
+    result = invoke("run", "--suite-file", suite_file, "--store", store, "--inline", "--no-progress")
+    assert_ok(result)
+    assert "suite my-suite: 3 jobs, 0 already stored, 3 run now" in result.output
+    again = invoke("run", "--suite-file", suite_file, "--store", store, "--inline", "--no-progress", "--fresh")
+    assert "3 jobs, 0 already stored, 3 run now" in again.output  # --fresh recomputes the finished jobs
+    assert_ok(invoke("report", "--store", store, "--suite", "my-suite", "-o", tmp_path / "r"))
+    assert "my-suite" in (tmp_path / "r" / "report.md").read_text()
+    assert_ok(invoke("export", "--store", store, "--suite", "my-suite", "-o", tmp_path / "x.csv"))
+    assert len(pd.read_csv(tmp_path / "x.csv")) == 3
+    assert_ok(invoke("export", "--store", store, "--all-versions", "-o", tmp_path / "all.csv"))
+    assert len(pd.read_csv(tmp_path / "all.csv")) == 3  # --fresh replaced the rows: one version of each job
+    assert_ok(invoke("compare", store, store, "--suite", "my-suite"))
+    assert_user_error(invoke("compare", store, tmp_path / "x.csv", "--suite", "my-suite"), "is an export file")
+    assert_user_error(invoke("report", "--store", store, "--suite", "my-suit", "-o", tmp_path / "r"), "my-suite")
+
+
+@pytest.mark.parametrize("args", [(), ("smoke", "--suite-file", "{file}")])
+def test_run_needs_exactly_one_suite(tmp_path, args):
+    suite_file = tmp_path / "s.toml"
+    suite_file.write_text("")
+    result = invoke("run", *(a.format(file=suite_file) for a in args), "--store", tmp_path / "s.sqlite")
+    assert_user_error(result, "give a built-in SUITE", "--suite-file")
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_a_bad_suite_file_is_one_error_line(tmp_path):
+    suite_file = tmp_path / "bad.toml"
+    suite_file.write_text(
+        'name = "x"\ntasks = ["gaussian-pairs-1x1-mi1"]\nestimators = ["nope"]\nsample_sizes = [100]\nrepetitions = 1\n'
+    )
+    result = invoke("run", "--suite-file", suite_file, "--store", tmp_path / "s.sqlite")
+    assert_user_error(result, str(suite_file), "unknown estimator 'nope'", "ksg")

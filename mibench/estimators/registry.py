@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import sys
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -36,12 +37,14 @@ from mibench.interface import EstimatorTags
 __all__ = [
     "BUILTIN_ESTIMATORS",
     "ENTRY_POINT_GROUP",
+    "Registration",
     "clear_registry_cache",
     "estimator_clashes",
     "estimator_source",
     "get_estimator",
     "get_estimator_class",
     "list_estimators",
+    "registration",
 ]
 
 #: The entry-point group third-party packages use to register estimators (name -> class).
@@ -69,11 +72,12 @@ BUILTIN_SOURCE = "built-in"
 
 
 @dataclass(frozen=True)
-class _Registration:
+class Registration:
     """One registered name: where it comes from and how to get its class.
 
     ``target`` is the ``"module:Class"`` string of a built-in; ``cls`` the already-loaded class of a plugin;
-    ``clash`` the error message of a name registered more than once (such a name cannot be used).
+    ``clash`` the error message of a name registered more than once (such a name cannot be used); ``version`` a
+    plugin's distribution version.
     """
 
     name: str
@@ -81,6 +85,7 @@ class _Registration:
     target: str | None = None
     cls: type | None = None
     clash: str | None = None
+    version: str | None = None
 
 
 def _check_estimator_class(obj: Any, what: str) -> type:
@@ -120,10 +125,10 @@ def _discover_plugins() -> list[tuple[EntryPoint, str]]:
 
 
 @functools.cache
-def _registry() -> dict[str, _Registration]:
+def _registry() -> dict[str, Registration]:
     """All registrations by name (built once per process; see :func:`clear_registry_cache`)."""
-    registry: dict[str, _Registration] = {
-        name: _Registration(name, BUILTIN_SOURCE, target=target) for name, target in BUILTIN_ESTIMATORS.items()
+    registry: dict[str, Registration] = {
+        name: Registration(name, BUILTIN_SOURCE, target=target) for name, target in BUILTIN_ESTIMATORS.items()
     }
     plugins = _discover_plugins()
     # Name clashes are found before anything is imported: a name claimed twice is blocked (its plugins are not
@@ -136,7 +141,7 @@ def _registry() -> dict[str, _Registration]:
     for name, sources in claims.items():
         if len(sources) > 1:
             times = "twice" if len(sources) == 2 else f"{len(sources)} times"
-            registry[name] = _Registration(
+            registry[name] = Registration(
                 name,
                 "name clash",
                 clash=f"estimator name {name!r} is registered {times}: by {' and by '.join(sources)}; "
@@ -154,34 +159,45 @@ def _registry() -> dict[str, _Registration]:
                 stacklevel=2,
             )
             continue
-        registry[ep.name] = _Registration(ep.name, source, cls=cls)
+        dist = getattr(ep, "dist", None)
+        registry[ep.name] = Registration(ep.name, source, cls=cls, version=None if dist is None else dist.version)
     return registry
 
 
 def clear_registry_cache() -> None:
-    """Forget discovered plugins, so the next call rediscovers them (after installing a plugin; in tests)."""
+    """Forget discovered plugins and computed estimator versions, so the next call rediscovers them (after
+    installing a plugin; in tests)."""
     _registry.cache_clear()
+    versions = sys.modules.get("mibench.estimators.versions")
+    if versions is not None:
+        versions.clear_version_cache()
 
 
 IMPORT_PATH_SOURCE = "import path"
 
 
-def _lookup(name: str) -> _Registration:
+def registration(name: str) -> Registration:
+    """How ``name`` is registered (an import path ``"package.module:Class"`` gets a registration of its own).
+
+    Raises:
+        UnknownNameError: no estimator has this name (the message lists the registered ones).
+        DuplicateNameError: the name is registered twice (the message names both sources).
+    """
     registry = _registry()
     if name in registry:
-        registration = registry[name]
-        if registration.clash is not None:
-            raise DuplicateNameError(registration.clash)
-        return registration
+        entry = registry[name]
+        if entry.clash is not None:
+            raise DuplicateNameError(entry.clash)
+        return entry
     if ":" in name:  # an unregistered class by import path, e.g. "my_package.module:MyEstimator"
-        return _Registration(name, IMPORT_PATH_SOURCE, target=name)
+        return Registration(name, IMPORT_PATH_SOURCE, target=name)
     raise UnknownNameError("estimator", name, list_estimators())
 
 
 def list_estimators() -> list[str]:
     """Names of all usable estimators (built-ins and successfully loaded plugins), sorted; a name registered twice
     is left out (see :func:`estimator_clashes`)."""
-    return sorted(name for name, registration in _registry().items() if registration.clash is None)
+    return sorted(name for name, entry in _registry().items() if entry.clash is None)
 
 
 def estimator_clashes() -> dict[str, str]:
@@ -193,7 +209,7 @@ def estimator_clashes() -> dict[str, str]:
 def estimator_source(name: str) -> str:
     """Where an estimator comes from: ``"built-in"``, ``"plugin <distribution name> <version>"`` or
     ``"import path"``."""
-    return _lookup(name).source
+    return registration(name).source
 
 
 def get_estimator_class(name: str) -> type:
@@ -209,19 +225,19 @@ def get_estimator_class(name: str) -> type:
         ValueError: an import path that cannot be imported or does not name an estimator class.
         TypeError: a built-in entry does not point at a valid estimator class (a bug in mibench).
     """
-    registration = _lookup(name)
-    if registration.cls is not None:
-        return registration.cls
-    assert registration.target is not None
-    module_name, _, class_name = registration.target.partition(":")
-    if registration.source == IMPORT_PATH_SOURCE:
+    entry = registration(name)
+    if entry.cls is not None:
+        return entry.cls
+    assert entry.target is not None
+    module_name, _, class_name = entry.target.partition(":")
+    if entry.source == IMPORT_PATH_SOURCE:
         try:
             cls = getattr(importlib.import_module(module_name), class_name)
             return _check_estimator_class(cls, f"estimator {name!r}")
         except (ImportError, AttributeError, TypeError) as exc:
             raise ValueError(f"cannot use estimator import path {name!r}: {type(exc).__name__}: {exc}") from exc
     cls = getattr(importlib.import_module(module_name), class_name)
-    return _check_estimator_class(cls, f"built-in estimator {name!r} ({registration.target})")
+    return _check_estimator_class(cls, f"built-in estimator {name!r} ({entry.target})")
 
 
 def get_estimator(name: str, **params: Any) -> Any:

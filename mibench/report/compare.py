@@ -232,8 +232,10 @@ class ResultsInput:
     environments: Mapping[str, Environment | None] | None
 
 
-def load_input(path: PathLike) -> ResultsInput:
-    """The rows of a results store, or of a ``mibench export`` file (by its suffix: .csv or .json).
+def load_input(path: PathLike, suite: str | None = None) -> ResultsInput:
+    """The rows of a results store (only those of ``suite`` when given, see
+    :func:`mibench.runner.results.load_results`), or of a ``mibench export`` file (by its suffix: .csv or .json;
+    ``suite`` must then be ``None``: export the suite instead).
 
     Raises:
         ResultsFileError: an export file that cannot be read or lacks result columns.
@@ -247,8 +249,13 @@ def load_input(path: PathLike) -> ResultsInput:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
-        frame = load_results(path)
+        frame = load_results(path, suite)
         return ResultsInput(str(path), frame, run_environments(path, run_ids(frame)))
+    if suite is not None:
+        raise InvalidOptionError(
+            f"--suite selects jobs in results stores; {path} is an export file, which holds what was exported "
+            "(export it with `mibench export --suite NAME`)"
+        )
     if not path.is_file():
         raise FileNotFoundError(2, "No such file", str(path))
     try:
@@ -544,12 +551,17 @@ def compare_files(
     *,
     versus: str | None = None,
     settings: CompareSettings | None = None,
+    suite: str | None = None,
 ) -> Comparison:
-    """:func:`compare` of the stores or export files at these paths (see :func:`load_input`); the choice between
-    CURRENT and ``versus`` is checked before anything is read."""
+    """:func:`compare` of the stores or export files at these paths (see :func:`load_input`; ``suite`` selects
+    the jobs of one suite in each store); the choice between CURRENT and ``versus`` is checked before anything is
+    read."""
     _check_sources(current, versus)
     return compare(
-        load_input(baseline), None if current is None else load_input(current), versus=versus, settings=settings
+        load_input(baseline, suite),
+        None if current is None else load_input(current, suite),
+        versus=versus,
+        settings=settings,
     )
 
 

@@ -1,7 +1,7 @@
 """Jobs: the unit of work, small enough to travel to any worker.
 
-A job is a description -- task id and version, estimator name and hyperparameters, n, repetition, seed --
-never data: the worker rebuilds the task and the estimator and draws the sample itself.
+A job is a description -- task id and version, estimator name, hyperparameters and version, n, repetition, seed
+-- never data: the worker rebuilds the task and the estimator and draws the sample itself.
 """
 
 from __future__ import annotations
@@ -31,11 +31,17 @@ class Job:
     n: int
     repetition: int
     seed: int
+    estimator_version: str
 
     @property
     def key(self) -> str:
-        """The job's identity in the results store: a rerun of the same job has the same key."""
-        return f"{self.task_id}@{self.task_version}|{self.estimator}#{self.params_hash}|n={self.n}|r={self.repetition}"
+        """The job's identity in the results store, ``task@version|estimator#params_hash@estimator_version|n=N|r=R``:
+        a rerun of the same job has the same key; a changed task or estimator gives new keys, so it is recomputed
+        (see :mod:`mibench.estimators.versions`)."""
+        return (
+            f"{self.task_id}@{self.task_version}|{self.estimator}#{self.params_hash}@{self.estimator_version}"
+            f"|n={self.n}|r={self.repetition}"
+        )
 
     @property
     def params_dict(self) -> dict[str, Any]:
@@ -43,9 +49,20 @@ class Job:
 
 
 def make_job(
-    task_id: str, task_version: str, estimator: str, params: Mapping[str, Any], n: int, repetition: int
+    task_id: str,
+    task_version: str,
+    estimator: str,
+    params: Mapping[str, Any],
+    n: int,
+    repetition: int,
+    estimator_version: str | None = None,
 ) -> Job:
-    """Build a job; its seed is :func:`mibench.runner.seeds.job_seed` of (task id, n, repetition)."""
+    """Build a job; its seed is :func:`mibench.runner.seeds.job_seed` of (task id, n, repetition), and its
+    estimator version (when not given) :func:`mibench.estimators.versions.estimator_version`."""
+    if estimator_version is None:
+        from mibench.estimators.versions import estimator_version as version_of
+
+        estimator_version = version_of(estimator)
     return Job(
         task_id=task_id,
         task_version=task_version,
@@ -55,6 +72,7 @@ def make_job(
         n=int(n),
         repetition=int(repetition),
         seed=job_seed(task_id, n, repetition),
+        estimator_version=estimator_version,
     )
 
 
@@ -79,20 +97,26 @@ def expand(
     """All jobs of a suite, in a deterministic order (task, n, repetition, estimator).
 
     Every task id is resolved here (or taken from ``tasks``, already resolved), so an unknown id or a missing
-    training record fails before anything runs, and each task's version is pinned into its jobs' keys.
+    training record fails before anything runs, and each task's and estimator's version is pinned into its jobs'
+    keys.
     Jobs are ordered so the estimators of one sample are adjacent and small n come first.
     """
     if tasks is None:
         tasks = resolve_tasks(suite.tasks, records_dir)
+    from mibench.estimators.versions import estimator_version
+
     versions = {task_id: tasks[task_id].version for task_id in suite.tasks}
-    return list(_iter_jobs(suite, versions))
+    estimator_versions = {spec.name: estimator_version(spec.name) for spec in suite.estimators}
+    return list(_iter_jobs(suite, versions, estimator_versions))
 
 
-def _iter_jobs(suite: Suite, versions: Mapping[str, str]) -> Iterator[Job]:
+def _iter_jobs(suite: Suite, versions: Mapping[str, str], estimator_versions: Mapping[str, str]) -> Iterator[Job]:
     for n in sorted(suite.sample_sizes):
         for task_id in suite.tasks:
             for repetition in range(suite.repetitions):
                 for spec in suite.estimators:
                     if not spec.runs_on(task_id, n):
                         continue
-                    yield make_job(task_id, versions[task_id], spec.name, spec.params, n, repetition)
+                    yield make_job(
+                        task_id, versions[task_id], spec.name, spec.params, n, repetition, estimator_versions[spec.name]
+                    )

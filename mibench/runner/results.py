@@ -5,6 +5,7 @@ These are what ``mibench report`` and ``mibench export`` compute, as library fun
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,7 +20,16 @@ if TYPE_CHECKING:
 
     from mibench.runner.environment import Environment
 
-__all__ = ["EXPORT_FORMATS", "export_results", "load_results", "run_environments", "run_ids"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "JOB_IDENTITY",
+    "export_results",
+    "latest_rows",
+    "load_results",
+    "run_environments",
+    "run_ids",
+    "suite_rows",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -32,27 +42,90 @@ def _store_path(store_path: PathLike | None) -> Path:
 
 
 def load_results(
-    store_path: PathLike | None = None, suite: str | None = None, *, records_dir: PathLike | None = None
+    store_path: PathLike | None = None, suite: str | None = None, *, all_versions: bool = False
 ) -> pd.DataFrame:
     """The stored rows (one per job) of the store at ``store_path`` (default: the default store), or only those
-    of the jobs of ``suite`` (a built-in suite name; its network tasks, if any, are resolved in ``records_dir``).
+    of ``suite`` (see :func:`suite_rows`).
+
+    A job recomputed after its estimator or task changed (a new version, so a new key) leaves its earlier row in
+    the store; by default only the latest row of each job -- (task, estimator, parameters, n, repetition) -- is
+    returned, so nothing is counted twice. ``all_versions=True`` returns every stored row.
 
     Raises:
         StoreError: no store at ``store_path``, or not a usable one.
-        UnknownNameError: an unknown suite (or a task of it).
+        UnknownNameError: a suite that is neither built in nor recorded in the store (the message lists both).
         NoResultsError: the store has no rows (for that suite).
     """
-    from mibench.runner.jobs import expand
-    from mibench.suites import get_suite
-
     path = _store_path(store_path)
     with ResultsStore(path, create=False) as results:
-        keys = [job.key for job in expand(get_suite(suite), records_dir)] if suite else None
-        frame = results.to_dataframe(keys)
+        frame = results.to_dataframe()
+        name = None
+        if suite:
+            name, frame = suite_rows(results, frame, suite)
+    if not all_versions:
+        frame = latest_rows(frame)
     if frame.empty:
-        what = f" for suite {suite!r}" if suite else ""
+        what = f" for suite {name!r}" if suite else ""
         raise NoResultsError(f"the store {path} has no results{what}; run `mibench run SUITE` first")
     return frame
+
+
+#: The columns that identify a job regardless of its task's and estimator's versions.
+JOB_IDENTITY = (COLUMN.task_id, COLUMN.estimator, COLUMN.params_hash, COLUMN.n, COLUMN.repetition)
+
+
+def latest_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The latest row (by ``finished_at``) of each job in :data:`JOB_IDENTITY` terms, in key order."""
+    if frame.empty:
+        return frame
+    latest = frame.sort_values(COLUMN.finished_at, kind="stable").drop_duplicates(list(JOB_IDENTITY), keep="last")
+    return latest.sort_values(COLUMN.key, kind="stable").reset_index(drop=True)
+
+
+def suite_rows(results: ResultsStore, frame: pd.DataFrame, suite: str) -> tuple[str, pd.DataFrame]:
+    """The suite's name and the rows of ``frame`` (read from ``results``) that belong to the suite.
+
+    ``suite`` is a suite's name, or a suite file (a path ending in ``.toml``). A row belongs to it when its job is
+    in the suite's grid -- its latest definition recorded in the store, else the built-in (or file) definition --
+    or was covered by one of its runs (an estimator added with ``--estimators``, an earlier definition). Jobs are
+    matched in :data:`JOB_IDENTITY` terms, so a row computed by another suite with the same job counts too
+    (``smoke``'s n = 1000 jobs are also ``quick``'s).
+
+    Raises:
+        UnknownNameError: neither built in, nor a file, nor recorded in the store.
+    """
+    from mibench.errors import UnknownNameError
+    from mibench.interface import params_hash
+    from mibench.suites import Suite, get_suite, list_suites
+
+    definition: Suite | None = None
+    if suite.lower().endswith(".toml"):
+        definition = get_suite(suite)
+        name = definition.name
+    else:
+        name = suite
+        stored = results.suite_definitions().get(name)
+        if stored is not None:
+            definition = Suite.from_dict(json.loads(stored))
+        elif name in {s.name for s in list_suites()}:
+            definition = get_suite(name)
+    keys = results.suite_keys(name)
+    if definition is None and not keys:
+        known = {s.name for s in list_suites()} | set(results.suite_names())
+        raise UnknownNameError("suite", name, known)
+    wanted: set[tuple[object, ...]] = set()
+    if definition is not None:
+        for spec in definition.estimators:
+            spec_hash = params_hash(spec.params)
+            for task_id in definition.tasks:
+                for n in definition.sample_sizes:
+                    if spec.runs_on(task_id, n):
+                        wanted.update((task_id, spec.name, spec_hash, n, r) for r in range(definition.repetitions))
+    covered = frame[frame[COLUMN.key].isin(keys)]
+    wanted.update(zip(*(covered[c].tolist() for c in JOB_IDENTITY), strict=True))
+    identity = list(zip(*(frame[c].tolist() for c in JOB_IDENTITY), strict=True))
+    mask = [job in wanted for job in identity]
+    return name, frame[mask].reset_index(drop=True)
 
 
 def run_environments(
@@ -67,8 +140,6 @@ def run_environments(
 def run_records_dirs(store_path: PathLike | None = None, run_ids: Iterable[str] | None = None) -> list[Path]:
     """The records directories (``records_dir`` option) of the runs in ``run_ids`` (or all runs), in the order
     the runs started, without repeats: where a report finds the training records of stored network tasks."""
-    import json
-
     wanted = None if run_ids is None else set(run_ids)
     with ResultsStore(_store_path(store_path), create=False) as results:
         runs = results.runs()
@@ -86,11 +157,7 @@ def run_records_dirs(store_path: PathLike | None = None, run_ids: Iterable[str] 
 
 
 def export_results(
-    out: PathLike,
-    store_path: PathLike | None = None,
-    suite: str | None = None,
-    *,
-    records_dir: PathLike | None = None,
+    out: PathLike, store_path: PathLike | None = None, suite: str | None = None, *, all_versions: bool = False
 ) -> int:
     """Write the rows of :func:`load_results` to ``out`` as CSV or JSON (by its suffix); returns the row count.
 
@@ -102,7 +169,7 @@ def export_results(
     suffix = out.suffix.lower()
     if suffix not in EXPORT_FORMATS:
         raise InvalidOptionError(f"unsupported export format {suffix or '(none)'!r}; use {' or '.join(EXPORT_FORMATS)}")
-    frame = load_results(store_path, suite, records_dir=records_dir)
+    frame = load_results(store_path, suite, all_versions=all_versions)
     if suffix == ".csv":
         frame.to_csv(out, index=False)
     else:

@@ -28,6 +28,8 @@ from mibench.suites import EstimatorSpec, Suite, get_suite
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mibench.runner.environment import Environment
+
 __all__ = ["SUITE_TIMEOUT", "RunSummary", "result_row", "run", "run_suite"]
 
 #: Default of ``run_suite(timeout=...)``: use the suite's own per-job limit.
@@ -78,6 +80,7 @@ def result_row(job: Job, task: Task, outcome: Outcome, run_id: str) -> ResultRow
         estimator=job.estimator,
         params=job.params,
         params_hash=job.params_hash,
+        estimator_version=job.estimator_version,
         n=job.n,
         repetition=job.repetition,
         seed=job.seed,
@@ -105,6 +108,7 @@ def run_suite(
     tasks: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     retry_failed: bool = False,
+    fresh: bool = False,
     executor: str = "process",
     progress: bool = True,
     records_dir: StorePath | None = None,
@@ -112,7 +116,9 @@ def run_suite(
     """Run the jobs of ``suite`` that the store does not have yet.
 
     Args:
-        suite: a built-in suite name or a :class:`~mibench.suites.Suite`.
+        suite: a built-in suite name, a suite file (a path, or a string ending in ``.toml``; see
+            :mod:`mibench.suite_files`) or a :class:`~mibench.suites.Suite`. The store records the suite's name and
+            definition and which jobs this run covered, so ``load_results(suite=NAME)`` selects them later.
         store: a results store or its path (default :func:`~mibench.runner.store.default_store_path`).
         jobs: parallel worker processes (default: all available cores).
         timeout: per-job limit in seconds; ``"suite"`` (default) for the suite's own; ``None`` for no limit.
@@ -122,6 +128,8 @@ def run_suite(
         tasks: run only the suite's tasks matching these ids or shell-style patterns.
         params: hyperparameters per chosen estimator name, over its own (``{"ksg": {"k": 5}}``).
         retry_failed: also rerun failed jobs (by default a failed job counts as done: its failure is a result).
+        fresh: recompute every selected job and replace its stored row, finished or not -- the one deliberate
+            exception to "a finished row is never replaced"; recorded in the run's options.
         executor: ``"process"`` (local worker processes) or ``"inline"`` (this process, no time limit).
         progress: show a progress bar with ETA on stderr.
         records_dir: the directory of training records that the suite's network tasks are rebuilt from. Recorded
@@ -137,9 +145,10 @@ def run_suite(
             calls mibench without an ``if __name__ == "__main__":`` guard); nothing is stored for unfinished jobs.
     """
     check_not_importing_main()  # a worker re-importing an unguarded script must not start a run (nor touch a store)
-    suite = get_suite(suite)
+    named_suite = get_suite(suite)
+    suite = named_suite
     if estimators or tasks or params:
-        suite = suite.select(estimators=estimators, tasks=tasks, params=params)
+        suite = named_suite.select(estimators=estimators, tasks=tasks, params=params)
     for spec in suite.estimators:  # an unknown or doubly registered name stops the run before anything runs
         estimator_source(spec.name)
     if executor not in EXECUTORS:
@@ -161,19 +170,30 @@ def run_suite(
     assert isinstance(results, ResultsStore)
     try:
         done_statuses = (STATUS_OK,) if retry_failed else STATUSES
-        finished = results.finished_keys(done_statuses)
+        finished = set() if fresh else results.finished_keys(done_statuses)
         pending = [job for job in all_jobs if job.key not in finished]
         options = {
             "jobs": workers,
             "timeout": limit,
             "executor": executor,
             "retry_failed": retry_failed,
+            "fresh": fresh,
             "estimators": [_describe(e) for e in estimators or []],
             "params": {name: dict(values) for name, values in (params or {}).items()},
             "tasks": list(tasks or []),
             "records_dir": records,
         }
-        run_id = _start_run(results, suite.name, options, len(all_jobs), len(pending))
+        run_id = results.start_run(
+            suite.name,
+            options,
+            len(all_jobs),
+            len(pending),
+            __version__,
+            environment=_environment(),
+            suite_definition=named_suite.to_json(),
+            run_definition=suite.to_json(),
+            keys=[job.key for job in all_jobs],
+        )
         summary = RunSummary(
             run_id,
             suite.name,
@@ -226,10 +246,10 @@ def _describe(estimator: str | EstimatorSpec) -> Any:
     return str(estimator)
 
 
-def _start_run(results: ResultsStore, suite: str, options: Mapping[str, Any], n_jobs: int, n_pending: int) -> str:
+def _environment() -> Environment:
     from mibench.runner.environment import describe_environment
 
-    return results.start_run(suite, options, n_jobs, n_pending, __version__, environment=describe_environment())
+    return describe_environment()
 
 
 def _progress_bar(total: int, name: str, enabled: bool) -> Any:

@@ -69,6 +69,7 @@ class ResultRow:
     estimator: str = _column("TEXT")
     params: str = _column("TEXT")
     params_hash: str = _column("TEXT")
+    estimator_version: str = _column("TEXT")
     n: int = _column("INTEGER")
     repetition: int = _column("INTEGER")
     seed: int = _column("INTEGER")

@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 #: The layout this mibench writes (see the module docstring).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 APPLICATION = "mibench"
 
@@ -78,8 +78,22 @@ _RUNS_SQL = """CREATE TABLE runs (
     n_pending INTEGER NOT NULL,
     n_done INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL,
-    environment TEXT
+    environment TEXT,
+    suite_definition TEXT
 )"""
+#: The latest definition of every suite a run covered (built-in, or from a suite file), by name.
+_SUITES_SQL = """CREATE TABLE suites (
+    name TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)"""
+#: Which jobs (keys) each suite's runs covered: a row belongs to every suite whose run asked for it, so one row can
+#: serve several suites (``smoke``'s n = 1000 jobs are also ``quick``'s).
+_SUITE_JOBS_SQL = """CREATE TABLE suite_jobs (
+    suite TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (suite, key)
+) WITHOUT ROWID"""
 
 
 def _create_statements() -> tuple[str, ...]:
@@ -89,6 +103,8 @@ def _create_statements() -> tuple[str, ...]:
         results_table_sql("results"),
         _RESULTS_INDEX_SQL,
         _RUNS_SQL,
+        _SUITES_SQL,
+        _SUITE_JOBS_SQL,
     )
 
 
@@ -135,6 +151,36 @@ _V1_COLUMNS = (
     "estimate, true_mi, mi_stderr, seconds, peak_memory_mb, status, error, info, mibench_version, finished_at, run_id"
 )
 
+# Version 3: results carry the estimator's version (its place in the row follows params_hash, so the table is
+# rebuilt), runs their suite's definition, and two tables record suites and the jobs their runs covered.
+_RESULTS_V3 = """CREATE TABLE results_v3 (
+    key TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    task_version TEXT NOT NULL,
+    family TEXT NOT NULL,
+    dim_x INTEGER NOT NULL,
+    dim_y INTEGER NOT NULL,
+    estimator TEXT NOT NULL,
+    params TEXT NOT NULL,
+    params_hash TEXT NOT NULL,
+    estimator_version TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    repetition INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    estimate REAL,
+    true_mi REAL NOT NULL,
+    mi_stderr REAL NOT NULL,
+    seconds REAL,
+    peak_memory_mb REAL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'memory')),
+    error TEXT,
+    info TEXT NOT NULL,
+    mibench_version TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    CHECK ((status = 'ok') = (estimate IS NOT NULL))
+)"""
+
 #: Every migration, in order: ``MIGRATIONS[i]`` produces schema version ``i + 2``.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -148,6 +194,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             _RESULTS_INDEX_SQL,
             "ALTER TABLE runs ADD COLUMN environment TEXT",
             f"INSERT OR REPLACE INTO meta VALUES ('application', '{APPLICATION}')",
+        ),
+    ),
+    Migration(
+        3,
+        "results.estimator_version (empty for older rows, whose keys carry no version); runs.suite_definition; "
+        "tables suites and suite_jobs (filled from the runs that computed the existing rows)",
+        (
+            _RESULTS_V3,
+            f"INSERT INTO results_v3 ({_V1_COLUMNS}, estimator_version) SELECT {_V1_COLUMNS}, '' FROM results",
+            "DROP TABLE results",
+            "ALTER TABLE results_v3 RENAME TO results",
+            _RESULTS_INDEX_SQL,
+            "ALTER TABLE runs ADD COLUMN suite_definition TEXT",
+            """CREATE TABLE suites (
+    name TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)""",
+            """CREATE TABLE suite_jobs (
+    suite TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (suite, key)
+) WITHOUT ROWID""",
+            "INSERT OR IGNORE INTO suite_jobs (suite, key) "
+            "SELECT runs.suite, results.key FROM results JOIN runs ON results.run_id = runs.run_id",
         ),
     ),
 )
@@ -330,23 +401,40 @@ class ResultsStore:
         n_pending: int,
         version: str,
         environment: Environment | None = None,
+        *,
+        suite_definition: str | None = None,
+        run_definition: str | None = None,
+        keys: Iterable[str] = (),
     ) -> str:
-        """Record the start of a run with its options and environment; returns its id."""
+        """Record the start of a run, in one transaction: its options and environment, the definition of the suite
+        it covers (``suite_definition``: the suite by that name, kept as the suite's latest definition;
+        ``run_definition``: the grid this run covered after selecting estimators and tasks) and the keys of all
+        its jobs as members of the suite (run now or already stored). Returns the run's id."""
         run_id = uuid.uuid4().hex[:12]
+        now = utc_now()
         with self._transaction():
             self._db.execute(
                 "INSERT INTO runs (run_id, suite, started_at, options, mibench_version, n_jobs, n_pending, state,"
-                " environment) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                " environment, suite_definition) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 (
                     run_id,
                     suite,
-                    utc_now(),
+                    now,
                     json.dumps(dict(options), default=str),
                     version,
                     n_jobs,
                     n_pending,
                     None if environment is None else environment.to_json(),
+                    run_definition,
                 ),
+            )
+            if suite_definition is not None:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO suites (name, definition, updated_at) VALUES (?, ?, ?)",
+                    (suite, suite_definition, now),
+                )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO suite_jobs (suite, key) VALUES (?, ?)", ((suite, key) for key in keys)
             )
         return run_id
 
@@ -374,6 +462,21 @@ class ResultsStore:
             if key in wanted:
                 counts[status] = counts.get(status, 0) + 1
         return counts
+
+    def suite_keys(self, suite: str) -> set[str]:
+        """Keys of the jobs that runs of ``suite`` covered (stored or not)."""
+        return {key for (key,) in self._db.execute("SELECT key FROM suite_jobs WHERE suite = ?", (suite,))}
+
+    def suite_definitions(self) -> dict[str, str]:
+        """The latest recorded definition (JSON, see :meth:`mibench.suites.Suite.to_dict`) of every suite a run
+        covered, by name; a suite recorded only by runs older than suite definitions has none."""
+        return dict(self._db.execute("SELECT name, definition FROM suites ORDER BY name"))
+
+    def suite_names(self) -> list[str]:
+        """Every suite name that runs in this store covered, sorted."""
+        names = {name for (name,) in self._db.execute("SELECT DISTINCT suite FROM runs")}
+        names |= {name for (name,) in self._db.execute("SELECT DISTINCT suite FROM suite_jobs")}
+        return sorted(names)
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])

@@ -59,3 +59,30 @@ def test_export_results(store, tmp_path):
     with pytest.raises(InvalidOptionError, match=r"use \.csv or \.json"):
         export_results(tmp_path / "rows.xlsx", store)
     assert not (tmp_path / "rows.xlsx").exists()
+
+
+def test_a_suites_rows_include_estimators_added_to_it(tmp_path):
+    """`report --suite smoke` used to drop the rows of an estimator added to smoke with --estimators."""
+    path = tmp_path / "s.sqlite"
+    toy = "tests.runner.toys:IgnoresContext"
+    run_suite("smoke", store=path, estimators=["gaussian"], executor="inline", progress=False)
+    run_suite("smoke", store=path, estimators=[toy], tasks=["*1x1*"], executor="inline", progress=False)
+    smoke = load_results(path, "smoke")
+    assert sorted(smoke["estimator"].value_counts().items()) == [("gaussian", 12), (toy, 6)]
+
+
+def test_any_suite_recorded_in_the_store_is_selected_by_name(tmp_path):
+    suite_file = tmp_path / "mine.toml"
+    suite_file.write_text(
+        'name = "my-suite"\ntasks = ["gaussian-pairs-2x2-mi1"]\nestimators = ["gaussian"]\n'
+        "sample_sizes = [1000]\nrepetitions = 3\n"
+    )
+    path = tmp_path / "s.sqlite"
+    run_suite(suite_file, store=path, executor="inline", progress=False)
+    mine = load_results(path, "my-suite")
+    assert len(mine) == 3 and set(mine["n"]) == {1000}
+    assert load_results(path, str(suite_file)).equals(mine)  # or named by its file
+    # smoke never ran, but these are smoke's jobs too (same task, estimator, parameters, n and seeds)
+    assert load_results(path, "smoke")["key"].tolist() == mine["key"].tolist()
+    with pytest.raises(UnknownNameError, match=r"unknown suite 'my-suit'.*my-suite"):
+        load_results(path, "my-suit")

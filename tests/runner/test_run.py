@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 
+import pandas as pd
 import pytest
 
 import mibench
@@ -278,3 +279,84 @@ def test_a_call_while_a_worker_imports_the_main_script_is_refused(tmp_path):
     with pytest.raises(WorkerPoolError, match=r'if __name__ == "__main__":'):
         exec("run_suite('smoke', store=store, executor='inline')", namespace)
     assert not (tmp_path / "s.sqlite").exists()
+
+
+_DEV_ESTIMATOR = """
+from mibench.interface import BaseEstimator, EstimatorTags
+
+class Constant(BaseEstimator):
+    tags = EstimatorTags(min_samples=1)
+
+    def estimate(self, x, y):
+        return {value}
+"""
+
+_ONE_TASK = Suite(
+    name="one-task",
+    tasks=("gaussian-pairs-1x1-rho0.75",),
+    estimators=(EstimatorSpec("devest_mod:Constant"), EstimatorSpec("gaussian")),
+    sample_sizes=(100,),
+    repetitions=2,
+)
+
+
+def _write_dev_estimator(folder, value):
+    import sys
+
+    from mibench.estimators import clear_registry_cache
+
+    (folder / "devest_mod.py").write_text(_DEV_ESTIMATOR.format(value=value))
+    sys.modules.pop("devest_mod", None)  # the edited module is imported afresh, as a new process would
+    clear_registry_cache()
+
+
+def test_a_changed_estimator_is_recomputed_and_its_latest_rows_count(tmp_path, monkeypatch):
+    """Before estimator versions were in the job key, a rerun after an edit reused the old rows."""
+    from mibench.runner.results import load_results
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    store = tmp_path / "s.sqlite"
+    _write_dev_estimator(tmp_path, 0.5)
+    first = run_suite(_ONE_TASK, store=store, executor="inline", progress=False)
+    assert first.n_run == 4
+    assert run_suite(_ONE_TASK, store=store, executor="inline", progress=False).n_run == 0  # unchanged: reused
+
+    _write_dev_estimator(tmp_path, 0.75)
+    second = run_suite(_ONE_TASK, store=store, executor="inline", progress=False)
+    assert second.n_run == 2 and second.n_already_done == 2  # only the edited estimator's jobs
+    latest = load_results(store).set_index("estimator")
+    assert latest.loc["devest_mod:Constant", "estimate"].tolist() == [0.75, 0.75] and len(latest) == 4
+    every = load_results(store, all_versions=True)
+    versions = set(every[every["estimator"] == "devest_mod:Constant"]["estimator_version"])
+    assert len(every) == 6 and len(versions) == 2 and all(v.startswith("src-") for v in versions)
+    assert all(f"@{v}|" in key for key, v in zip(every["key"], every["estimator_version"], strict=True))
+
+
+def test_fresh_recomputes_and_replaces_the_selected_rows(tmp_path):
+    store = tmp_path / "s.sqlite"
+    run_suite("smoke", store=store, tasks=["*1x1*"], executor="inline", progress=False)
+    with ResultsStore(store) as results:
+        before = results.to_dataframe().set_index("key")
+    again = run_suite("smoke", store=store, estimators=["gaussian"], tasks=["*1x1*"], fresh=True, progress=False)
+    assert again.n_run == 6 and again.n_already_done == 0
+    with ResultsStore(store) as results:
+        after = results.to_dataframe().set_index("key")
+        options = json.loads(results.runs()[-1]["options"])
+    assert len(after) == len(before) == 12 and options["fresh"] is True
+    gaussian = after["estimator"] == "gaussian"
+    assert (after.loc[gaussian, "run_id"] == again.run_id).all()
+    assert (after.loc[gaussian, "estimate"] == before.loc[gaussian, "estimate"]).all()  # same seeds, same numbers
+    pd.testing.assert_frame_equal(after.loc[~gaussian], before.loc[~gaussian])  # the unselected rows are untouched
+
+
+def test_a_run_records_its_suite_definition_and_jobs(tmp_path):
+    store = tmp_path / "s.sqlite"
+    toy = "tests.runner.toys:IgnoresContext"
+    summary = run_suite("smoke", store=store, estimators=[toy], tasks=["*1x1*"], executor="inline", progress=False)
+    with ResultsStore(store) as results:
+        definitions = results.suite_definitions()
+        (run,) = results.runs()
+        assert results.suite_keys("smoke") == set(summary.keys)
+    assert Suite.from_dict(json.loads(definitions["smoke"])) == mibench.get_suite("smoke")
+    covered = Suite.from_dict(json.loads(run["suite_definition"]))
+    assert [spec.name for spec in covered.estimators] == [toy] and covered.tasks == ("gaussian-pairs-1x1-rho0.75",)

@@ -160,6 +160,9 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 
+#: The result columns of schema versions 1 and 2 (version 3 added estimator_version).
+V1_COLUMNS = [c for c in RESULT_COLUMNS if c != "estimator_version"]
+
 V1_ROWS = [
     result_row(key="v1-ok", estimate=0.123456789, seconds=0.5, peak_memory_mb=12.25, info='{"k": [1, 2]}'),
     result_row(key="v1-error", status="error", error="RuntimeError: boom\nline 2", seconds=None, run_id="run-1"),
@@ -179,8 +182,8 @@ def _v1_store(path):
     )
     for row in V1_ROWS:
         db.execute(
-            f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({', '.join('?' for _ in RESULT_COLUMNS)})",
-            [row[c] for c in RESULT_COLUMNS],
+            f"INSERT INTO results ({', '.join(V1_COLUMNS)}) VALUES ({', '.join('?' for _ in V1_COLUMNS)})",
+            [row[c] for c in V1_COLUMNS],
         )
     db.commit()
     db.close()
@@ -188,7 +191,7 @@ def _v1_store(path):
 
 def _dump(path):
     with sqlite3.connect(path) as db:
-        rows = db.execute(f"SELECT {', '.join(RESULT_COLUMNS)} FROM results ORDER BY key").fetchall()
+        rows = db.execute(f"SELECT {', '.join(V1_COLUMNS)} FROM results ORDER BY key").fetchall()
         runs = db.execute("SELECT run_id, suite, started_at, finished_at, options, n_done, state FROM runs").fetchall()
     return rows, runs
 
@@ -200,18 +203,21 @@ def test_a_version_1_store_is_migrated_keeping_every_row(tmp_path):
     with pytest.raises(sqlite3.IntegrityError):  # version 1 refuses the memory status
         with sqlite3.connect(path) as db:
             db.execute(
-                f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({', '.join('?' for _ in RESULT_COLUMNS)})",
-                [result_row(key="m", status="memory")[c] for c in RESULT_COLUMNS],
+                f"INSERT INTO results ({', '.join(V1_COLUMNS)}) VALUES ({', '.join('?' for _ in V1_COLUMNS)})",
+                [result_row(key="m", status="memory")[c] for c in V1_COLUMNS],
             )
 
     with ResultsStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         assert store.finished_keys() == {"v1-ok", "v1-error", "v1-timeout"}
         store.record(result_row(key="v2-memory", status="memory", error="memory limit of 1 GiB", run_id="run-1"))
         assert store.finished_keys(("memory",)) == {"v2-memory"}
         assert store.environments() == {"run-1": None}  # recorded before environments were
         frame = store.to_dataframe(["v1-ok"])
+        # the old rows belong to the suite of the run that computed them; their estimator version is unknown
+        assert store.suite_keys("smoke") == {"v1-ok", "v1-error", "v1-timeout"} and store.suite_names() == ["smoke"]
     assert frame.loc[0, "estimate"] == 0.123456789 and frame.loc[0, "peak_memory_mb"] == 12.25
+    assert frame.loc[0, "estimator_version"] == ""
 
     rows_after, runs_after = _dump(path)
     assert [r for r in rows_after if r[0] != "v2-memory"] == rows_before  # every row and value kept
@@ -221,8 +227,9 @@ def test_a_version_1_store_is_migrated_keeping_every_row(tmp_path):
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         runs_columns = [name for _, name, *_ in db.execute("PRAGMA table_info(runs)")]
         meta = dict(db.execute("SELECT name, value FROM meta"))
-    assert "results_by_task" in indexes and tables == {"meta", "results", "runs"}
-    assert runs_columns[-1] == "environment" and meta == {"schema_version": "2", "application": "mibench"}
+    assert "results_by_task" in indexes and tables == {"meta", "results", "runs", "suites", "suite_jobs"}
+    assert runs_columns[-2:] == ["environment", "suite_definition"]
+    assert meta == {"schema_version": "3", "application": "mibench"}
     with ResultsStore(path) as again:  # opening a current store changes nothing
         assert again.count() == 4
 
@@ -235,7 +242,8 @@ def test_a_migrated_store_has_the_layout_of_a_new_one(tmp_path):
     def layout(path):
         with sqlite3.connect(path) as db:
             return {
-                table: db.execute(f"PRAGMA table_info({table})").fetchall() for table in ("meta", "results", "runs")
+                table: db.execute(f"PRAGMA table_info({table})").fetchall()
+                for table in ("meta", "results", "runs", "suites", "suite_jobs")
             } | {"indexes": db.execute("PRAGMA index_list(results)").fetchall()}
 
     assert layout(tmp_path / "old.sqlite") == layout(tmp_path / "new.sqlite")
@@ -247,32 +255,32 @@ def test_a_failed_migration_leaves_the_store_unchanged(tmp_path, monkeypatch):
     path = tmp_path / "v1.sqlite"
     _v1_store(path)
     before = _dump(path)
-    (migration,) = store_module.MIGRATIONS
-    failing = (*migration.statements, "SELECT no_such_column FROM runs")  # fails after every real statement
-    broken = store_module.Migration(2, migration.description, failing)
-    monkeypatch.setattr(store_module, "MIGRATIONS", (broken,))
-    with pytest.raises(StoreError, match=r"could not migrate .* from schema version 1 to 2.*unchanged"):
+    *earlier, last = store_module.MIGRATIONS
+    failing = (*last.statements, "SELECT no_such_column FROM runs")  # fails after every real statement
+    broken = store_module.Migration(last.version, last.description, failing)
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*earlier, broken))
+    with pytest.raises(StoreError, match=r"could not migrate .* from schema version 2 to 3.*unchanged"):
         ResultsStore(path)
     assert _dump(path) == before
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == ("1",)
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"meta", "results", "runs"}  # no half-built results_v2
+        assert tables == {"meta", "results", "runs"}  # no half-built results_v2 or results_v3
         assert [name for _, name, *_ in db.execute("PRAGMA table_info(runs)")][-1] == "state"
     monkeypatch.undo()
     with ResultsStore(path) as store:  # and the real migration still works afterwards
-        assert store.schema_version == 2 and store.count() == 3
+        assert store.schema_version == SCHEMA_VERSION and store.count() == 3
 
 
 def test_a_store_from_a_newer_mibench_is_refused_with_a_way_forward(tmp_path):
     path = tmp_path / "new.sqlite"
     ResultsStore(path).close()
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE meta SET value = '3' WHERE name = 'schema_version'")
+        db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     with pytest.raises(StoreError) as raised:
         ResultsStore(path)
     message = str(raised.value)
-    assert str(path) in message and "schema version 3" in message and "newer mibench" in message
+    assert str(path) in message and f"schema version {SCHEMA_VERSION + 1}" in message and "newer mibench" in message
     assert "Upgrade mibench" in message and "another --store" in message
 
 
