@@ -109,6 +109,22 @@ hyperparameter that is ``None`` is cloned with ``seed=0`` first, so stochastic e
 
 Any exception other than the expected ``ValueError`` counts as a failure of the check it happens in, so an
 estimator that raises ``TypeError`` on NaN, or crashes on ordinary data, is reported with its error.
+
+Accuracy over seeds
+-------------------
+The checks above are about the interface; how accurate an estimator is on a task is asked by
+:func:`assert_mi_close` (the pytest plugin :mod:`mibench.pytest_plugin` re-exports it), built on
+:func:`accuracy_over_seeds`::
+
+    from mibench.testing import assert_mi_close
+
+    def test_my_estimator_is_unbiased_on_a_gaussian():
+        assert_mi_close(MyEstimator(), "gaussian-pairs-2x2-mi1", n=2000, seeds=10, tol=0.01)
+
+It estimates on ``task.sample(n, seed)`` for each seed and tests the bias of the mean estimate against
+``tol + rtol * |truth|`` plus a Student-t allowance for the noise of the mean over the seeds and of the truth
+(see :func:`assert_mi_close` for the rule and :func:`mi_close_tolerance` for the number). A stochastic
+estimator whose ``seed`` is None gets a seed per sample (:func:`for_sample`), so the assertion repeats exactly.
 """
 
 from __future__ import annotations
@@ -116,25 +132,31 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import json
 import math
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from mibench.interface import EstimatorTags, clone, get_params, params_hash
-from mibench.validation import check_int
+from mibench.interface import EstimatorTags, canonical_json, clone, get_params, params_hash
+from mibench.validation import check_int, check_real
 
 __all__ = [
     "CHECKS",
     "EXACT_RTOL",
     "GAUSSIAN_ACCURACY_TOL",
     "LARGE_N",
+    "MI_CLOSE_ALPHA",
     "NEAR_ZERO_C",
     "SMALL_N",
     "STOCHASTIC_ALPHA",
     "STOCHASTIC_REPEATS",
+    "SeedAccuracy",
+    "accuracy_over_seeds",
+    "assert_mi_close",
     "check_bad_shapes_raise",
     "check_column_permutation_invariance",
     "check_deterministic_for_seed",
@@ -151,6 +173,9 @@ __all__ = [
     "check_tags_valid",
     "check_too_few_samples_raise",
     "estimator_checks",
+    "estimator_seed",
+    "for_sample",
+    "mi_close_tolerance",
     "parametrize_with_checks",
 ]
 
@@ -852,3 +877,265 @@ def parametrize_with_checks(estimators: Iterable[Any]) -> Any:
             marks = [pytest.mark.xfail(reason=expected[check_name], strict=False)] if check_name in expected else []
             params.append(pytest.param(estimator, check, id=f"{_name(estimator)}-{check_name}", marks=marks))
     return pytest.mark.parametrize("estimator, check", params)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Accuracy over seeds: assert_mi_close and the numbers behind the accuracy benchmarks
+# --------------------------------------------------------------------------------------------------------------
+
+#: Default two-sided level of :func:`assert_mi_close`: the most often an estimator whose bias is within the
+#: tolerance fails it (once and for all, since the seeds are fixed).
+MI_CLOSE_ALPHA = 0.01
+
+
+@dataclass(frozen=True)
+class SeedAccuracy:
+    """An estimator's estimates on one task at one ``n``, one per seed, and their scores (all in nats).
+
+    The definitions are those of :mod:`mibench.scoring` over the seeds' estimates ``e_1 .. e_k`` with truth
+    ``I``: ``mean``, ``bias = mean - I``, ``sd`` with ``ddof=1`` (NaN for one seed), ``se_mean = sd / sqrt(k)``
+    and ``rmse = sqrt(mean((e_i - I)^2))``. A non-finite estimate is not hidden: it propagates into them.
+
+    Attributes:
+        estimator: the registry name the estimator was given by, or ``module:Class`` for an instance.
+        params: its hyperparameters (as stored by ``__init__``).
+        task_id, task_version: the task.
+        truth: the task's MI; ``truth_stderr`` its standard error (0 unless the truth is a Monte-Carlo value).
+        n: rows per sample.
+        seeds: the samples' seeds (``task.sample(n, seed)``); ``estimates`` in the same order.
+    """
+
+    estimator: str
+    params: Mapping[str, Any]
+    task_id: str
+    task_version: str
+    truth: float
+    truth_stderr: float
+    n: int
+    seeds: tuple[int, ...]
+    estimates: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.estimates))
+
+    @property
+    def bias(self) -> float:
+        return self.mean - self.truth
+
+    @property
+    def sd(self) -> float:
+        return float(np.std(self.estimates, ddof=1)) if len(self.estimates) > 1 else math.nan
+
+    @property
+    def se_mean(self) -> float:
+        return self.sd / math.sqrt(len(self.estimates))
+
+    @property
+    def rmse(self) -> float:
+        errors = np.asarray(self.estimates) - self.truth
+        return float(np.sqrt(np.mean(errors**2)))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able (non-finite numbers become None): what the accuracy benchmarks put in ``extra_info``."""
+
+        def number(value: float) -> float | None:
+            return float(value) if math.isfinite(value) else None
+
+        return {
+            "estimator": self.estimator,
+            "params": json.loads(canonical_json(dict(self.params))),
+            "task": self.task_id,
+            "task_version": self.task_version,
+            "truth_nats": self.truth,
+            "truth_stderr_nats": self.truth_stderr,
+            "n": self.n,
+            "seeds": list(self.seeds),
+            "estimates_nats": [number(value) for value in self.estimates],
+            "mean_nats": number(self.mean),
+            "bias_nats": number(self.bias),
+            "sd_nats": number(self.sd),
+            "rmse_nats": number(self.rmse),
+        }
+
+
+def _estimator_and_name(estimator: Any) -> tuple[Any, str]:
+    """An instance and its name from a registry name, an ``EstimatorSpec`` (name and params) or an instance."""
+    from mibench.estimators import get_estimator
+    from mibench.suites import EstimatorSpec
+
+    if isinstance(estimator, str):
+        return get_estimator(estimator), estimator
+    if isinstance(estimator, EstimatorSpec):
+        return get_estimator(estimator.name, **estimator.params), estimator.name
+    instance = _resolve(estimator)
+    return instance, f"{type(instance).__module__}:{type(instance).__qualname__}"
+
+
+def _task(task: Any) -> Any:
+    if isinstance(task, str):
+        import mibench
+
+        return mibench.get_task(task)
+    return task
+
+
+def _seed_list(seeds: int | Iterable[int]) -> tuple[int, ...]:
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        return tuple(range(check_int("seeds", seeds, 1)))
+    out = tuple(check_int("each seed", seed, 0) for seed in seeds)
+    if not out:
+        raise ValueError("seeds must name at least one seed, got none")
+    if len(set(out)) != len(out):
+        raise ValueError(f"seeds must be distinct (a repeated seed repeats its sample), got {list(out)}")
+    return out
+
+
+def estimator_seed(sample_seed: int) -> int:
+    """The seed a stochastic estimator gets for the sample of seed ``sample_seed``.
+
+    It is the first word of the first child of ``numpy.random.SeedSequence(sample_seed)`` (the sample's own
+    generator is ``default_rng(sample_seed)``, i.e. that sequence itself), so the estimator's random stream is
+    reproducible and independent of the sample's.
+    """
+    child = np.random.SeedSequence(int(sample_seed)).spawn(1)[0]
+    return int(child.generate_state(1)[0])
+
+
+def for_sample(estimator: Any, sample_seed: int) -> Any:
+    """The estimator to run on the sample of seed ``sample_seed``: itself, or, when it has a ``seed``
+    hyperparameter left at None, a clone with ``seed=estimator_seed(sample_seed)`` (so every estimate repeats)."""
+    if _has_seed(estimator) and getattr(estimator, "seed", None) is None:
+        return clone(estimator, seed=estimator_seed(sample_seed))
+    return estimator
+
+
+def accuracy_over_seeds(estimator: Any, task: Any, n: int, seeds: int | Iterable[int] = 5) -> SeedAccuracy:
+    """Estimate the MI of ``task`` on ``task.sample(n, seed)`` for each seed and collect the estimates.
+
+    Args:
+        estimator: an instance, a registry name (or ``"package.module:Class"``) or an
+            :class:`mibench.suites.EstimatorSpec`. A ``seed`` hyperparameter left at None is set per sample by
+            :func:`for_sample`.
+        task: a :class:`~mibench.interface.Task` or a task id (:func:`mibench.get_task`).
+        n: rows per sample.
+        seeds: the seeds, or a count ``k`` for seeds ``0 .. k-1``.
+
+    The estimator's own exceptions propagate (a crash is not an inaccuracy).
+    """
+    instance, name = _estimator_and_name(estimator)
+    resolved = _task(task)
+    n = check_int("n", n, 1)
+    seed_list = _seed_list(seeds)
+    estimates = []
+    for seed in seed_list:
+        x, y = resolved.sample(n, seed)
+        estimates.append(_estimate(for_sample(instance, seed), x, y, what=f"{resolved.id} at n={n}, seed {seed}"))
+    return SeedAccuracy(
+        estimator=name,
+        params=get_params(instance),
+        task_id=resolved.id,
+        task_version=str(resolved.version),
+        truth=float(resolved.mi),
+        truth_stderr=float(resolved.mi_stderr),
+        n=n,
+        seeds=seed_list,
+        estimates=tuple(estimates),
+    )
+
+
+def mi_close_tolerance(
+    accuracy: SeedAccuracy, tol: float = 0.0, rtol: float = 0.0, alpha: float = MI_CLOSE_ALPHA
+) -> tuple[float, str]:
+    """The largest ``|mean - truth|`` that :func:`assert_mi_close` accepts, and how it was made (for messages).
+
+    ``allowed = tol + rtol * |truth| + q * SE`` with ``SE = sqrt(sd^2 / k + truth_stderr^2)`` over ``k`` seeds and
+    ``q = t_{1 - alpha/2, k-1}``, the Student-t quantile :mod:`mibench.scoring` uses for its bias test; with one
+    seed the spread is unknown, ``SE = truth_stderr`` and ``q`` is the normal quantile.
+    """
+    from scipy import stats
+
+    tol = check_real("tol", tol, 0.0)
+    rtol = check_real("rtol", rtol, 0.0)
+    alpha = check_real("alpha", alpha, 0.0, 1.0, low_open=True, high_open=True)
+    k = len(accuracy.estimates)
+    if k > 1:
+        se = math.sqrt(accuracy.se_mean**2 + accuracy.truth_stderr**2)
+        q = float(stats.t.ppf(1 - alpha / 2, k - 1))
+        quantile = f"t({1 - alpha / 2:g}, {k - 1} df)"
+        spread = f"SD {accuracy.sd:.4g} over {k} seeds"
+    else:
+        se = accuracy.truth_stderr
+        q = float(stats.norm.ppf(1 - alpha / 2))
+        quantile = f"z({1 - alpha / 2:g})"
+        spread = "one seed: no spread known"
+    allowed = tol + rtol * abs(accuracy.truth) + q * se
+    how = (
+        f"tol {tol:g} + rtol {rtol:g} x |truth| + {quantile} {q:.4g} x SE {se:.4g} "
+        f"({spread}; truth stderr {accuracy.truth_stderr:g})"
+    )
+    return allowed, how
+
+
+def assert_mi_close(
+    estimator: Any,
+    task: Any,
+    n: int,
+    seeds: int | Iterable[int] = 5,
+    tol: float = 0.0,
+    *,
+    rtol: float = 0.0,
+    alpha: float = MI_CLOSE_ALPHA,
+) -> SeedAccuracy:
+    """Assert that ``estimator``'s mean estimate over seeds is within a tolerance of ``task``'s true MI.
+
+    The estimator runs on ``task.sample(n, seed)`` for each seed (see :func:`accuracy_over_seeds`). The test is
+    of its bias: with ``k`` seeds, estimates' mean ``m``, SD ``s`` (ddof=1) and the truth's own standard error
+    ``s_I`` (0 for closed-form truths), it passes when
+
+        ``|m - I| <= tol + rtol * |I| + t_{1 - alpha/2, k-1} * sqrt(s^2 / k + s_I^2)``.
+
+    ``tol`` (nats) and ``rtol`` (a fraction of the truth) are the bias you accept; the last term is the noise of
+    the mean over the seeds (and of the truth), so an estimator whose bias is within ``tol + rtol |I|`` fails
+    with probability at most ``alpha``; the same Student-t rule as :mod:`mibench.scoring`'s ``significant_bias``
+    (which is this test with ``tol = rtol = 0``). With the defaults (``tol = rtol = 0``) the assertion is "no
+    bias detectable over these seeds". Tighten it with more seeds, not a smaller ``alpha``. With one seed the
+    spread of the estimates is unknown: only the truth's standard error is allowed for, so ``tol`` or ``rtol``
+    must then cover the estimator's SD (a ``ValueError`` says so when nothing would).
+
+    Returns:
+        the :class:`SeedAccuracy` (estimates, bias, SD, RMSE), for further checks.
+
+    Raises:
+        AssertionError: the estimates' mean is too far from the truth, or an estimate is not finite. The message
+            gives the estimates by seed, their mean, the truth, the tolerance and how it is made, ``n`` and the
+            seeds.
+        ValueError: bad ``n``, ``seeds``, ``tol``, ``rtol`` or ``alpha``, or one seed with nothing allowed.
+    """
+    tol = check_real("tol", tol, 0.0)
+    rtol = check_real("rtol", rtol, 0.0)
+    check_real("alpha", alpha, 0.0, 1.0, low_open=True, high_open=True)
+    seed_list = _seed_list(seeds)
+    resolved = _task(task)
+    if len(seed_list) == 1 and tol == 0 and rtol == 0 and resolved.mi_stderr == 0:
+        raise ValueError(
+            "assert_mi_close with one seed and tol = rtol = 0 allows no error at all (one seed gives no estimate of "
+            "the spread): give more seeds or a tolerance"
+        )
+    accuracy = accuracy_over_seeds(estimator, resolved, n, seed_list)
+    allowed, how = mi_close_tolerance(accuracy, tol, rtol, alpha)
+    difference = accuracy.mean - accuracy.truth
+    if math.isfinite(difference) and abs(difference) <= allowed:
+        return accuracy
+    by_seed = ", ".join(f"{seed}: {value:.6g}" for seed, value in zip(accuracy.seeds, accuracy.estimates, strict=True))
+    head = (
+        f"{accuracy.estimator} {dict(accuracy.params)} on {accuracy.task_id} (n={accuracy.n}, "
+        f"seeds {list(accuracy.seeds)}): "
+    )
+    if not math.isfinite(difference):
+        raise AssertionError(f"{head}non-finite estimate(s) in nats by seed: {by_seed}; truth {accuracy.truth:.6g}")
+    raise AssertionError(
+        f"{head}mean estimate {accuracy.mean:.6g} nats vs truth {accuracy.truth:.6g} nats: "
+        f"|mean - truth| = {abs(difference):.4g} > tolerance {allowed:.4g} nats = {how}; "
+        f"two-sided level {alpha:g}. Estimates (nats) by seed: {by_seed}"
+    )

@@ -522,3 +522,84 @@ def test_all_lists_exactly_the_public_names():
         and getattr(value, "__module__", testing.__name__) == testing.__name__
     }
     assert sorted(testing.__all__) == sorted(defined_here)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Accuracy over seeds (assert_mi_close); the pytest plugin's tests run it inside pytest sessions too
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_accuracy_over_seeds_follows_the_scoring_definitions():
+    from mibench.testing import accuracy_over_seeds
+
+    task = mibench.get_task("gaussian-pairs-1x1-rho0.75")
+    result = accuracy_over_seeds(Good(), task, 300, [4, 9, 2])
+    values = np.array([Good().estimate(*task.sample(300, seed)) for seed in (4, 9, 2)])
+    assert result.estimates == tuple(values) and result.seeds == (4, 9, 2)
+    assert result.bias == pytest.approx(values.mean() - task.mi, abs=1e-15)
+    assert result.sd == pytest.approx(values.std(ddof=1), rel=1e-12)
+    assert result.rmse == pytest.approx(math.sqrt(np.mean((values - task.mi) ** 2)), rel=1e-12)
+    info = result.as_dict()
+    assert info["estimator"] == f"{__name__}:Good" and info["params"] == {"shrink": 0.0}
+    assert (info["task"], info["n"], info["seeds"], info["truth_nats"]) == (task.id, 300, [4, 9, 2], task.mi)
+    assert accuracy_over_seeds("gaussian", task.id, 300, 2).estimator == "gaussian"
+
+
+def test_assert_mi_close_tolerance_is_tol_plus_rtol_plus_a_t_allowance():
+    from scipy import stats
+
+    from mibench.testing import accuracy_over_seeds, assert_mi_close, mi_close_tolerance
+
+    task = mibench.get_task("gaussian-pairs-2x2-mi1")
+    result = accuracy_over_seeds(Good(shrink=0.2), task, 500, 4)
+    allowed, how = mi_close_tolerance(result, tol=0.01, rtol=0.02, alpha=0.05)
+    assert allowed == pytest.approx(0.01 + 0.02 * task.mi + stats.t.ppf(0.975, 3) * result.sd / 2, rel=1e-12)
+    assert "t(0.975, 3 df)" in how
+    # passes exactly when |bias| <= allowed: just above and just below the measured bias
+    distance = abs(result.bias) - stats.t.ppf(0.975, 3) * result.sd / 2
+    assert distance > 0  # a shrinkage of 20 % is detectable here without a tolerance
+    assert_mi_close(Good(shrink=0.2), task, 500, 4, tol=distance * 1.001, alpha=0.05)
+    with pytest.raises(AssertionError, match=r"mean estimate .* nats vs truth 1 nats: .*> tolerance"):
+        assert_mi_close(Good(shrink=0.2), task, 500, 4, tol=distance * 0.999, alpha=0.05)
+
+
+def test_assert_mi_close_allows_for_a_monte_carlo_truths_stderr():
+    from mibench.testing import accuracy_over_seeds, mi_close_tolerance
+
+    task = next(task for task in mibench.list_tasks(truth="monte carlo") if task.mi_stderr > 0)
+    result = accuracy_over_seeds("gaussian", task, 200, 3)
+    allowed, _ = mi_close_tolerance(result)
+    from scipy import stats
+
+    se = math.sqrt(result.sd**2 / 3 + task.mi_stderr**2)
+    assert allowed == pytest.approx(stats.t.ppf(0.995, 2) * se, rel=1e-12)
+    one_seed = accuracy_over_seeds("gaussian", task, 200, [0])
+    assert mi_close_tolerance(one_seed)[0] == pytest.approx(stats.norm.ppf(0.995) * task.mi_stderr, rel=1e-12)
+
+
+def test_assert_mi_close_refuses_what_cannot_be_tested():
+    from mibench.testing import assert_mi_close
+
+    with pytest.raises(ValueError, match="one seed and tol = rtol = 0 allows no error"):
+        assert_mi_close(Good(), "gaussian-pairs-1x1-mi1", 100, seeds=[3])
+    assert_mi_close(Good(), "gaussian-pairs-1x1-mi1", 2000, seeds=[3], tol=0.2)
+    for bad, message in (
+        ({"seeds": [1, 1]}, "seeds must be distinct"),
+        ({"seeds": []}, "at least one seed"),
+        ({"seeds": 0}, "seeds must be an integer >= 1"),
+        ({"tol": -0.1}, "tol must be a finite number"),
+        ({"alpha": 1.0}, "alpha must be a finite number in \\(0, 1\\)"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            assert_mi_close(Good(), "gaussian-pairs-1x1-mi1", 100, **{"seeds": 3, **bad})
+
+
+def test_a_stochastic_estimator_gets_a_seed_per_sample_apart_from_the_samples():
+    from mibench.testing import accuracy_over_seeds, estimator_seed, for_sample
+
+    assert for_sample(SeededSubsample(), 5).seed == estimator_seed(5) != 5
+    assert for_sample(SeededSubsample(seed=11), 5).seed == 11  # a seed the user chose is kept
+    assert for_sample(Good(), 5) == Good()
+    assert len({estimator_seed(seed) for seed in range(100)}) == 100
+    first = accuracy_over_seeds(SeededSubsample(), "gaussian-pairs-1x1-mi1", 200, 3)
+    assert accuracy_over_seeds(SeededSubsample(), "gaussian-pairs-1x1-mi1", 200, 3) == first
