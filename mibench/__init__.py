@@ -115,9 +115,9 @@ def get_suite(name: str | os.PathLike[str]) -> Suite:
         UnknownNameError: no suite of that name.
         SuiteFileError, OSError: a suite file that cannot be read or does not define a usable suite.
     """
-    from mibench.suites import get_suite as _get
+    from mibench.suite_files import resolve_suite
 
-    return _get(name)
+    return resolve_suite(name)
 
 
 def run(

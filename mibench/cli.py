@@ -113,10 +113,22 @@ def list_estimators_command() -> None:
 
 
 @list_group.command("suites")
-def list_suites_command() -> None:
-    """Built-in suites with their sizes."""
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also list the suites recorded in this results store (suite files that ran into it).",
+)
+def list_suites_command(store: Path | None) -> None:
+    """Built-in suites with their sizes (and, with --store, the other suites that ran into that store)."""
     from mibench.suites import list_suites
 
+    suites = [(suite, "built-in") for suite in list_suites()]
+    if store is not None:
+        from mibench.runner.results import recorded_suites
+
+        with user_errors():
+            builtin = {suite.name for suite, _ in suites}
+            suites += [(suite, "store") for suite in recorded_suites(store) if suite.name not in builtin]
     rows = [
         {
             "name": s.name,
@@ -125,11 +137,12 @@ def list_suites_command() -> None:
             "estimators": ",".join(e.name for e in s.estimators),
             "n": ",".join(str(n) for n in s.sample_sizes),
             "seeds": s.repetitions,
+            "source": source,
             "description": s.description,
         }
-        for s in list_suites()
+        for s, source in suites
     ]
-    click.echo(table(rows, ["name", "jobs", "tasks", "estimators", "n", "seeds", "description"]))
+    click.echo(table(rows, ["name", "jobs", "tasks", "estimators", "n", "seeds", "source", "description"]))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from typing import Any
 from mibench.errors import SuiteFileError
 from mibench.suites import Suite
 
-__all__ = ["SUITE_NAME_PATTERN", "load_suite_file", "parse_suite"]
+__all__ = ["SUITE_NAME_PATTERN", "is_suite_file", "load_suite_file", "parse_suite", "resolve_suite"]
 
 #: What a suite's name may be (it appears in commands, file names and the results store).
 SUITE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -53,6 +53,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SuiteFileError(f"{path}: not a valid TOML suite file: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise SuiteFileError(f"{path}: not a TOML suite file (not UTF-8 text: {exc})") from exc
+
+
+def is_suite_file(value: str | os.PathLike[str]) -> bool:
+    """Whether ``value`` names a suite file rather than a built-in suite: a path object, or a string ending in
+    ``.toml``."""
+    return isinstance(value, os.PathLike) or str(value).lower().endswith(".toml")
+
+
+def resolve_suite(value: str | os.PathLike[str] | Suite) -> Suite:
+    """A suite given any way the API and the CLI accept one: a :class:`~mibench.suites.Suite` (unchanged), a suite
+    file (see :func:`is_suite_file`) or a built-in suite's name.
+
+    Raises:
+        UnknownNameError: no built-in suite has this name (the message lists them).
+        SuiteFileError, OSError: a suite file that cannot be read or defines no usable suite.
+    """
+    from mibench.suites import get_suite
+
+    if isinstance(value, Suite):
+        return value
+    if is_suite_file(value):
+        return load_suite_file(value)
+    return get_suite(str(value))
 
 
 def load_suite_file(path: str | os.PathLike[str]) -> Suite:

@@ -17,7 +17,6 @@ Built-in suites:
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -405,20 +404,15 @@ def list_suites() -> list[Suite]:
     return list(_suites().values())
 
 
-def get_suite(name: str | os.PathLike[str] | Suite) -> Suite:
-    """A built-in suite by name, or the suite of a TOML file (a path, or a string ending in ``.toml``; see
-    :mod:`mibench.suite_files`); a :class:`Suite` is returned unchanged.
+def get_suite(name: str | Suite) -> Suite:
+    """A built-in suite by name (a :class:`Suite` is returned unchanged; for suite files see
+    :func:`mibench.suite_files.resolve_suite`).
 
     Raises:
         UnknownNameError: no built-in suite has this name (the message lists them).
-        SuiteFileError, OSError: a suite file that cannot be read or defines no usable suite.
     """
     if isinstance(name, Suite):
         return name
-    if isinstance(name, os.PathLike) or str(name).lower().endswith(".toml"):
-        from mibench.suite_files import load_suite_file
-
-        return load_suite_file(name)
     suites = _suites()
     try:
         return suites[name]

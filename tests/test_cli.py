@@ -808,6 +808,10 @@ def test_a_suite_file_runs_and_is_selected_by_name_in_report_export_and_compare(
     assert "3 jobs, 0 already stored, 3 run now" in again.output  # --fresh recomputes the finished jobs
     assert_ok(invoke("report", "--store", store, "--suite", "my-suite", "-o", tmp_path / "r"))
     assert "my-suite" in (tmp_path / "r" / "report.md").read_text()
+    listed = invoke("list", "suites", "--store", store)
+    assert_ok(listed)
+    (row,) = [line.split() for line in listed.stdout.splitlines() if line.startswith("my-suite")]
+    assert row[1:7] == ["3", "1", "gaussian", "200", "3", "store"]
     assert_ok(invoke("export", "--store", store, "--suite", "my-suite", "-o", tmp_path / "x.csv"))
     assert len(pd.read_csv(tmp_path / "x.csv")) == 3
     assert_ok(invoke("export", "--store", store, "--all-versions", "-o", tmp_path / "all.csv"))

@@ -51,3 +51,14 @@ def test_the_python_api_snippet_runs_as_a_script(tmp_path):
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(tmp_path / "results.sqlite") as db:
         assert db.execute("SELECT status, COUNT(*) FROM results GROUP BY status").fetchall() == [("ok", 24)]
+
+
+def test_the_suite_file_example_defines_a_suite(tmp_path):
+    from mibench.suite_files import load_suite_file
+
+    text = (REPO / "README.md").read_text()
+    example = re.search(r"\*\*Your own suite\*\*.*?```toml\n(.+?)```", text, flags=re.DOTALL).group(1)
+    (tmp_path / "example.toml").write_text(example)
+    suite = load_suite_file(tmp_path / "example.toml")
+    assert suite.name == "my-gaussians" and [spec.name for spec in suite.estimators] == ["ksg", "kde"]
+    assert len(suite.tasks) > 2 and suite.estimators[1].max_n == 1000

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+import mibench
 from mibench.errors import SuiteFileError
-from mibench.suite_files import load_suite_file
+from mibench.suite_files import load_suite_file, resolve_suite
 from mibench.suites import EstimatorSpec, Suite, get_suite, list_suites
 
 GOOD = """
@@ -42,7 +43,9 @@ def test_a_suite_file_defines_a_suite(tmp_path):
     assert suite.tasks == (*matching, "student-identity-2x2-nu1", "gaussian-pairs-3x2-mi1.5") and len(matching) > 3
     assert suite.estimators == (EstimatorSpec("ksg", {"k": 5}), EstimatorSpec("kde", {}, 300, ("gaussian-*",)))
     assert suite.sample_sizes == (300, 1000) and suite.repetitions == 4 and suite.timeout == 120.0
-    assert get_suite(tmp_path / "suite.toml") == suite == get_suite(str(tmp_path / "suite.toml"))
+    assert resolve_suite(tmp_path / "suite.toml") == suite == resolve_suite(str(tmp_path / "suite.toml"))
+    assert mibench.get_suite(tmp_path / "suite.toml") == suite and resolve_suite(suite) is suite
+    assert resolve_suite("smoke") == get_suite("smoke")
     assert Suite.from_dict(suite.to_dict()) == suite
 
 

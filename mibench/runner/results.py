@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mibench.runner.environment import Environment
+    from mibench.suites import Suite
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -26,6 +27,7 @@ __all__ = [
     "export_results",
     "latest_rows",
     "load_results",
+    "recorded_suites",
     "run_environments",
     "run_ids",
     "suite_rows",
@@ -96,11 +98,12 @@ def suite_rows(results: ResultsStore, frame: pd.DataFrame, suite: str) -> tuple[
     """
     from mibench.errors import UnknownNameError
     from mibench.interface import params_hash
+    from mibench.suite_files import is_suite_file, load_suite_file
     from mibench.suites import Suite, get_suite, list_suites
 
     definition: Suite | None = None
-    if suite.lower().endswith(".toml"):
-        definition = get_suite(suite)
+    if is_suite_file(suite):
+        definition = load_suite_file(suite)
         name = definition.name
     else:
         name = suite
@@ -126,6 +129,20 @@ def suite_rows(results: ResultsStore, frame: pd.DataFrame, suite: str) -> tuple[
     identity = list(zip(*(frame[c].tolist() for c in JOB_IDENTITY), strict=True))
     mask = [job in wanted for job in identity]
     return name, frame[mask].reset_index(drop=True)
+
+
+def recorded_suites(store_path: PathLike | None = None) -> list[Suite]:
+    """The latest recorded definition of every suite that ran into the store (built-in or from a suite file),
+    sorted by name.
+
+    Raises:
+        StoreError: no store at ``store_path``, or not a usable one.
+    """
+    from mibench.suites import Suite
+
+    with ResultsStore(_store_path(store_path), create=False) as results:
+        definitions = results.suite_definitions()
+    return [Suite.from_dict(json.loads(text)) for _, text in sorted(definitions.items())]
 
 
 def run_environments(

@@ -23,7 +23,8 @@ from mibench.runner.jobs import Job, expand, resolve_tasks
 from mibench.runner.schema import FAILURE_STATUSES, STATUS_OK, STATUSES, Outcome, ResultRow
 from mibench.runner.store import ResultsStore, default_store_path, utc_now
 from mibench.runner.worker import WorkerSettings
-from mibench.suites import EstimatorSpec, Suite, get_suite
+from mibench.suite_files import resolve_suite
+from mibench.suites import EstimatorSpec, Suite
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,7 +100,7 @@ def result_row(job: Job, task: Task, outcome: Outcome, run_id: str) -> ResultRow
 
 
 def run_suite(
-    suite: str | Suite,
+    suite: str | os.PathLike[str] | Suite,
     *,
     store: StorePath | ResultsStore | None = None,
     jobs: int | None = None,
@@ -145,7 +146,7 @@ def run_suite(
             calls mibench without an ``if __name__ == "__main__":`` guard); nothing is stored for unfinished jobs.
     """
     check_not_importing_main()  # a worker re-importing an unguarded script must not start a run (nor touch a store)
-    named_suite = get_suite(suite)
+    named_suite = resolve_suite(suite)
     suite = named_suite
     if estimators or tasks or params:
         suite = named_suite.select(estimators=estimators, tasks=tasks, params=params)
@@ -266,7 +267,7 @@ def _progress_bar(total: int, name: str, enabled: bool) -> Any:
 
 
 def run(
-    suite: str | Suite,
+    suite: str | os.PathLike[str] | Suite,
     *,
     store: StorePath | ResultsStore | None = None,
     progress: bool = False,
