@@ -11,7 +11,8 @@ What it fixes:
   (``get_params``, ``clone``, ``repr``, ``estimate_with_info``) so subclasses write only ``estimate``.
 * :class:`EstimatorTags` -- what the runner and the conformance checks need to know about an estimator.
 * :class:`Estimate` -- a value in nats plus a JSON-able ``info`` dict.
-* :class:`Task` -- a named, frozen ground-truth distribution with ``sample(n, seed)``.
+* :class:`Task` -- a named, frozen ground-truth distribution with ``sample(n, seed)``; a noisy-channel task also
+  carries its :class:`Channel` and can draw the same rows before the noise (``sample_clean``).
 * :func:`validate_sample` -- the one input-validation helper every estimator calls.
 """
 
@@ -29,7 +30,10 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
+    "CHANNEL_CONTEXT",
     "BaseEstimator",
+    "Channel",
+    "ChannelSampler",
     "Estimate",
     "Estimator",
     "EstimatorTags",
@@ -80,6 +84,12 @@ class EstimatorTags:
             values for these names unless the suite gives the hyperparameter explicitly (see
             :func:`task_context_params`) and records them in the job's info; they are not part of the parameter
             hash, because they are a property of the task, which the job key already names.
+        white_box: on a noisy-channel task (one with a :class:`Channel`), the estimator reads the clean values:
+            the runner passes it the task's rows before the noise (:meth:`Task.sample_clean`) and the channel's
+            noise level and target through :data:`CHANNEL_CONTEXT` (names it lists in ``task_context``). Reports
+            mark such estimators: they know more than a black-box estimator that sees only the noisy sample.
+        channel_only: the estimator answers only on noisy-channel tasks (it needs the channel's clean values and
+            noise level); the runner gives it no job on other tasks.
     """
 
     accepts_discrete: bool = False
@@ -89,6 +99,8 @@ class EstimatorTags:
     min_samples: int = 2
     expected_failures: tuple[tuple[str, str], ...] = ()
     task_context: tuple[str, ...] = ()
+    white_box: bool = False
+    channel_only: bool = False
 
 
 @runtime_checkable
@@ -224,9 +236,7 @@ def task_context_params(
     Explicit parameters win, name by name, so a suite can still override what the task suggests. The result is
     merged into the constructor's parameters by the runner and recorded in the job's info.
     """
-    return {
-        name: context[name] for name in tags.task_context if name in context and name not in explicit_params
-    }
+    return {name: context[name] for name in tags.task_context if name in context and name not in explicit_params}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -297,6 +307,69 @@ class Sampler(Protocol):
 
 TRUTH_KINDS = ("closed form", "exact", "monte carlo", "quadrature")
 
+#: The context names a noisy-channel task supplies (see :attr:`Channel.context`): the noise's standard deviation
+#: ``noise_std`` (b), its variance ``noise_variance`` (b^2) and ``target`` (``"input"`` or ``"labels"``).
+CHANNEL_CONTEXT = ("noise_std", "noise_variance", "target")
+CHANNEL_TARGETS = ("input", "labels")
+
+
+@dataclass(frozen=True)
+class Channel:
+    r"""The Gaussian channel of a noisy task: one of its variables is :math:`T = S + Z`, :math:`Z \sim N(0, b^2 I)`,
+    with the clean values :math:`S` drawn by ``clean_sampler``.
+
+    Attributes:
+        noise_std: :math:`b > 0`, the noise's standard deviation per coordinate.
+        target: ``"input"`` -- the task is :math:`(X, T)` with :math:`S = f(X)` (``x`` the input, ``y`` = T);
+            ``"labels"`` -- the task is :math:`(T, Y)` with discrete labels (``x`` = T, ``y`` the labels). This is
+            the orientation of the KDE bounds and of the Gaussian-convolution estimator.
+        clean_sampler: draws the task's rows before the noise, ``(x, y)`` with T replaced by S; the task's own
+            sampler is :class:`ChannelSampler` of it, so the noisy and the clean rows of one seed are the same rows.
+    """
+
+    noise_std: float
+    target: str
+    clean_sampler: Sampler = field(repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.noise_std, (int, float)) and math.isfinite(self.noise_std) and self.noise_std > 0):
+            raise ValueError(f"a channel's noise_std must be a positive number, got {self.noise_std!r}")
+        if self.target not in CHANNEL_TARGETS:
+            raise ValueError(f"a channel's target must be one of {CHANNEL_TARGETS}, got {self.target!r}")
+
+    @property
+    def noisy_side(self) -> str:
+        """Which variable of the task is T: ``"y"`` for ``target="input"``, ``"x"`` for ``target="labels"``."""
+        return "y" if self.target == "input" else "x"
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """What the channel tells white-box estimators (:data:`CHANNEL_CONTEXT`)."""
+        return {"noise_std": float(self.noise_std), "noise_variance": float(self.noise_std) ** 2, "target": self.target}
+
+    def sampler(self) -> ChannelSampler:
+        """The noisy task's sampler: the clean rows, then the noise on the noisy side."""
+        return ChannelSampler(self.clean_sampler, float(self.noise_std), self.noisy_side)
+
+
+@dataclass(frozen=True)
+class ChannelSampler:
+    """Draws ``(x, y)`` with ``clean`` and adds :math:`N(0, b^2 I)` noise to ``noisy_side``, from the same generator
+    and after the clean draw, so :meth:`Task.sample_clean` with the same seed gives the same rows without the noise."""
+
+    clean: Sampler
+    noise_std: float
+    noisy_side: str
+
+    def __call__(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self.clean(n, rng)
+        x = np.asarray(x, dtype=np.float64).reshape(n, -1)
+        y = np.asarray(y).reshape(n, -1)
+        if self.noisy_side == "x":
+            return x + self.noise_std * rng.standard_normal(x.shape), y
+        y = y.astype(np.float64)
+        return x, y + self.noise_std * rng.standard_normal(y.shape)
+
 
 @dataclass(frozen=True)
 class Task:
@@ -318,7 +391,10 @@ class Task:
         context: JSON-able estimator settings that belong to the task rather than to a suite, keyed by
             hyperparameter name (for a network layer: the binning edges from the record's range, ``x_strategy`` for
             inputs that are symbols already, the KDE bound's ``target``). An estimator consumes the names it lists in
-            ``EstimatorTags.task_context``; see :func:`task_context_params`.
+            ``EstimatorTags.task_context``; see :func:`task_context_params`. A channel task's context holds its
+            :attr:`Channel.context` too.
+        channel: for a noisy-channel task, its :class:`Channel` (the sampler must then be ``channel.sampler()``);
+            ``None`` otherwise.
     """
 
     id: str
@@ -334,6 +410,7 @@ class Task:
     description: str = ""
     discrete: bool = False
     context: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    channel: Channel | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.id or any(c.isspace() for c in self.id):
@@ -348,6 +425,11 @@ class Task:
             raise ValueError(f"task {self.id}: mi_stderr must be finite and >= 0, got {self.mi_stderr!r}")
         if self.truth not in TRUTH_KINDS:
             raise ValueError(f"task {self.id}: truth must be one of {TRUTH_KINDS}, got {self.truth!r}")
+        if self.channel is not None:
+            clash = {k for k, v in self.channel.context.items() if k in self.context and self.context[k] != v}
+            if clash:
+                raise ValueError(f"task {self.id}: context {sorted(clash)} disagrees with its channel")
+            object.__setattr__(self, "context", {**self.context, **self.channel.context})
 
     @property
     def mi_bits(self) -> float:
@@ -374,9 +456,24 @@ class Task:
             )
         return x, y
 
+    def sample_clean(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows :meth:`sample` draws with the same ``seed``, before the channel's noise: the noisy side holds the
+        clean values S (what white-box estimators read; see :class:`Channel`).
+
+        Raises:
+            ValueError: the task has no channel, or ``n``/``seed`` are invalid.
+        """
+        if self.channel is None:
+            raise ValueError(f"task {self.id} is not a noisy-channel task: it has no clean values")
+        noisy = self.with_sampler(self.channel.clean_sampler)
+        return Task.sample(noisy, n, seed)
+
     def describe(self) -> dict[str, Any]:
-        """A JSON-able summary (everything except the sampler)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sampler"}
+        """A JSON-able summary (everything except the samplers)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("sampler", "channel")}
+        out["channel"] = (
+            None if self.channel is None else {"noise_std": self.channel.noise_std, "target": self.channel.target}
+        )
         out["params"] = dict(self.params)
         out["context"] = dict(self.context)
         out["mi_bits"] = self.mi_bits

@@ -164,3 +164,48 @@ def test_task_describe_is_json_able():
     task = Task(id="toy", family="toy", dim_x=1, dim_y=1, mi=0.1, sampler=_sampler, params={"rho": 0.3})
     described = json.loads(json.dumps(task.describe()))
     assert described["id"] == "toy" and described["params"] == {"rho": 0.3} and "sampler" not in described
+
+
+def _channel_task(noise_std=0.1, target="input"):
+    from functools import partial
+
+    from mibench.interface import Channel
+
+    def clean(n, rng, target):
+        centres = rng.integers(0, 4, size=n).astype(float)
+        layer = np.column_stack([np.tanh(centres), centres / 4])
+        return (centres, layer) if target == "input" else (layer, centres.astype(int))
+
+    channel = Channel(noise_std, target, partial(clean, target=target))
+    dims = (1, 2) if target == "input" else (2, 1)
+    return Task("toy-channel", "toy", *dims, mi=1.0, sampler=channel.sampler(), channel=channel, truth="monte carlo")
+
+
+@pytest.mark.parametrize("target", ["input", "labels"])
+def test_a_channel_task_draws_the_same_rows_before_the_noise(target):
+    task = _channel_task(0.1, target)
+    x, y = task.sample(20_000, 3)
+    cx, cy = task.sample_clean(20_000, 3)
+    noisy, clean, other, other_clean = (y, cy, x, cx) if target == "input" else (x, cx, y, cy)
+    assert np.array_equal(other, other_clean)  # the clean side is the same rows
+    noise = noisy - clean
+    # the noise is N(0, 0.1^2) per coordinate: its SD estimate has relative standard error 1/sqrt(2 n) = 0.5%
+    assert noise.std(axis=0) == pytest.approx([0.1, 0.1], rel=5 * (2 * 20_000) ** -0.5)
+    assert abs(noise.mean()) < 5 * 0.1 / np.sqrt(noise.size)
+    assert task.channel.noisy_side == ("y" if target == "input" else "x")
+    assert task.context == {"noise_std": 0.1, "noise_variance": pytest.approx(0.01), "target": target}
+    assert task.describe()["channel"] == {"noise_std": 0.1, "target": target}
+
+
+def test_channel_mistakes_are_refused():
+    from mibench.interface import Channel
+
+    with pytest.raises(ValueError, match="noise_std must be a positive"):
+        Channel(0.0, "input", lambda n, rng: (None, None))
+    with pytest.raises(ValueError, match="target must be one of"):
+        Channel(0.1, "output", lambda n, rng: (None, None))
+    with pytest.raises(ValueError, match="has no clean values"):
+        Task("plain", "toy", 1, 1, mi=0.0, sampler=lambda n, rng: (np.zeros(n), np.zeros(n))).sample_clean(5, 0)
+    task = _channel_task()
+    with pytest.raises(ValueError, match="disagrees with its channel"):
+        Task("t", "toy", 1, 2, mi=1.0, sampler=task.sampler, channel=task.channel, context={"noise_std": 0.2})

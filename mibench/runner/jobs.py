@@ -99,7 +99,8 @@ def expand(
     Every task id is resolved here (or taken from ``tasks``, already resolved), so an unknown id or a missing
     training record fails before anything runs, and each task's and estimator's version is pinned into its jobs'
     keys.
-    Jobs are ordered so the estimators of one sample are adjacent and small n come first.
+    Jobs are ordered so the estimators of one sample are adjacent and small n come first. An estimator whose tags
+    say ``channel_only`` gets jobs only on noisy-channel tasks (those with a :class:`~mibench.interface.Channel`).
     """
     if tasks is None:
         tasks = resolve_tasks(suite.tasks, records_dir)
@@ -107,15 +108,27 @@ def expand(
 
     versions = {task_id: tasks[task_id].version for task_id in suite.tasks}
     estimator_versions = {spec.name: estimator_version(spec.name) for spec in suite.estimators}
-    return list(_iter_jobs(suite, versions, estimator_versions))
+    channel_tasks = {task_id for task_id in suite.tasks if tasks[task_id].channel is not None}
+    return list(_iter_jobs(suite, versions, estimator_versions, channel_tasks))
 
 
-def _iter_jobs(suite: Suite, versions: Mapping[str, str], estimator_versions: Mapping[str, str]) -> Iterator[Job]:
+def _channel_only(name: str) -> bool:
+    """Whether the estimator answers only on noisy-channel tasks (``tags.channel_only``)."""
+    from mibench.estimators.registry import get_estimator_class
+
+    return bool(getattr(get_estimator_class(name).tags, "channel_only", False))
+
+
+def _iter_jobs(
+    suite: Suite, versions: Mapping[str, str], estimator_versions: Mapping[str, str], channel_tasks: set[str]
+) -> Iterator[Job]:
+    """The jobs in order; an estimator that answers only on channel tasks gets none on other tasks."""
+    channel_only = {spec.name: _channel_only(spec.name) for spec in suite.estimators}
     for n in sorted(suite.sample_sizes):
         for task_id in suite.tasks:
             for repetition in range(suite.repetitions):
                 for spec in suite.estimators:
-                    if not spec.runs_on(task_id, n):
+                    if not spec.runs_on(task_id, n) or (channel_only[spec.name] and task_id not in channel_tasks):
                         continue
                     yield make_job(
                         task_id, versions[task_id], spec.name, spec.params, n, repetition, estimator_versions[spec.name]

@@ -111,7 +111,12 @@ def execute_job(job: Job, settings: WorkerSettings | None = None) -> Outcome:
         prepare = getattr(estimator, "prepare", None)
         if callable(prepare):  # one-time imports and compilation stay out of the job's time and memory
             prepare()
-        x, y = task.sample(job.n, job.seed)
+        white_box = task.channel is not None and getattr(getattr(estimator, "tags", None), "white_box", False)
+        if white_box:  # the same rows as the noisy sample of this seed, before the noise (see interface.Channel)
+            context_info["white_box"] = True
+            x, y = task.sample_clean(job.n, job.seed)
+        else:
+            x, y = task.sample(job.n, job.seed)
         with PeakMemory() as memory:
             start = time.perf_counter()
             if hasattr(estimator, "estimate_with_info"):

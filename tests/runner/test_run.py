@@ -360,3 +360,37 @@ def test_a_run_records_its_suite_definition_and_jobs(tmp_path):
     assert Suite.from_dict(json.loads(definitions["smoke"])) == mibench.get_suite("smoke")
     covered = Suite.from_dict(json.loads(run["suite_definition"]))
     assert [spec.name for spec in covered.estimators] == [toy] and covered.tasks == ("gaussian-pairs-1x1-rho0.75",)
+
+
+def test_white_box_estimators_read_a_channels_clean_rows_and_channel_only_ones_skip_other_tasks(tmp_path, monkeypatch):
+    from mibench import resolver
+    from tests.runner.toys import channel_task
+
+    toy = channel_task()
+    real = resolver.resolve_task
+    monkeypatch.setattr(
+        resolver, "resolve_task", lambda task_id, records=None: toy if task_id == toy.id else real(task_id, records)
+    )
+    suite = Suite(
+        name="channels",
+        tasks=(toy.id, "gaussian-pairs-1x1-rho0.75"),
+        estimators=(
+            EstimatorSpec("tests.runner.toys:ReportsItsInput"),
+            EstimatorSpec("tests.runner.toys:NeedsAChannel"),
+            EstimatorSpec("gaussian"),
+        ),
+        sample_sizes=(50,),
+        repetitions=1,
+    )
+    summary = run_suite(suite, store=tmp_path / "s.sqlite", executor="inline", progress=False)
+    assert summary.n_jobs == 5 and summary.counts["ok"] == 5  # no NeedsAChannel job on the Gaussian task
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        frame = store.to_dataframe().set_index(["task_id", "estimator"])
+    _, clean_y = toy.sample_clean(50, frame.loc[(toy.id, "gaussian"), "seed"])
+    for name in ("tests.runner.toys:ReportsItsInput", "tests.runner.toys:NeedsAChannel"):
+        row = frame.loc[(toy.id, name)]
+        info = json.loads(row["info"])
+        assert row["estimate"] == clean_y.sum()  # the clean values of the very rows the others saw with noise
+        assert info["white_box"] is True and info["task_context"] == {"noise_std": 0.5, "target": "input"}
+    plain = json.loads(frame.loc[("gaussian-pairs-1x1-rho0.75", "tests.runner.toys:ReportsItsInput"), "info"])
+    assert "white_box" not in plain and plain["noise_std"] == 1.0  # no channel: its own defaults

@@ -85,3 +85,38 @@ def tiny_record(folder: Path) -> tuple[str, Path]:
     path = folder / f"{record.name}.npz"
     record.save(path)
     return record.name, path
+
+
+class ReportsItsInput(BaseEstimator):
+    """White-box: on a channel task it gets the clean rows and the channel's noise level; reports what it saw."""
+
+    tags = EstimatorTags(white_box=True, task_context=("noise_std", "target"))
+
+    def __init__(self, *, noise_std: float = 1.0, target: str = "input"):
+        self.noise_std = noise_std
+        self.target = target
+
+    def estimate_with_info(self, x, y):
+        x, y = validate_sample(x, y)
+        return Estimate(float(y.sum()), {"noise_std": self.noise_std, "target": self.target})
+
+
+class NeedsAChannel(ReportsItsInput):
+    """Answers only on channel tasks."""
+
+    tags = EstimatorTags(white_box=True, channel_only=True, task_context=("noise_std", "target"))
+
+
+def channel_task() -> Task:
+    """A toy noisy channel: X uniform on {0, 1, 2}, T = X + N(0, 0.5^2) (the truth is not used by these tests)."""
+    from functools import partial
+
+    from mibench.interface import Channel
+
+    channel = Channel(0.5, "input", partial(_three_symbols))
+    return Task("toy-channel-b0.5", "toy-channel", 1, 1, mi=0.5, sampler=channel.sampler(), channel=channel)
+
+
+def _three_symbols(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.integers(0, 3, size=n).astype(float)
+    return x, x.copy()
