@@ -271,7 +271,7 @@ def run_command(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("reports") / "latest",
     show_default=True,
-    help="Folder for report.md, the figure and scores.csv.",
+    help="Folder for report.md, index.html, the figures and scores.csv.",
 )
 @click.option(
     "--suite",
@@ -281,7 +281,8 @@ def run_command(
 @click.option("--bits", is_flag=True, help="Show MI in bits (labelled) instead of nats.")
 @_records_option
 def report_command(store: Path | None, out: Path, suite: str | None, bits: bool, records: Path | None) -> None:
-    """Write a Markdown report (scores, failures, figure, machine and environment) from the results store."""
+    """Write the report of the results store: report.md and a self-contained index.html (summary per estimator
+    and task family, failures, machine and environment, figures), the figures, and every cell in scores.csv."""
     from mibench.report import write_report
     from mibench.runner.results import load_results, run_environments, run_ids, run_records_dirs
 

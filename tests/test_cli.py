@@ -336,11 +336,13 @@ def test_report_writes_markdown_figure_and_scores(smoke_store, tmp_path):
     result = invoke("report", "--store", store, "-o", out)
     assert_ok(result)
     assert result.stdout.strip() == f"report: {out / 'report.md'}"
-    assert {p.name for p in out.iterdir()} >= {"report.md", "scores.csv"}
+    assert {p.name for p in out.iterdir()} >= {"report.md", "index.html", "scores.csv", "estimate_vs_truth.png"}
     assert list(out.glob("*.png"))
     text = (out / "report.md").read_text()
-    assert "MI values in nats" in text and "true MI (nats)" in text and "(bits)" not in text
+    assert "MI values in nats" in text and "median abs error (nats)" in text and "(bits)" not in text
     assert ".png" in text
+    page = (out / "index.html").read_text()
+    assert '<section id="summary">' in page and "true MI (nats)" in page and "<code>ksg</code>" in page
     scores = pd.read_csv(out / "scores.csv")
     assert len(scores) == 8  # 2 tasks x 2 estimators x 2 sample sizes
     assert set(scores["estimator"]) == {"ksg", "gaussian"}
@@ -352,9 +354,11 @@ def test_report_in_bits(smoke_store, tmp_path):
     result = invoke("report", "--store", store, "-o", out, "--bits", "--suite", "smoke")
     assert_ok(result)
     text = (out / "report.md").read_text()
-    assert "MI values in bits" in text and "true MI (bits)" in text and "mean (bits)" in text
-    assert "true MI (nats)" not in text
+    assert "MI values in bits" in text and "median abs error (bits)" in text
+    assert "(nats)" not in text
     assert "mibench report: smoke" in text
+    page = (out / "index.html").read_text()
+    assert "true MI (bits)" in page and "mean (bits)" in page and "true MI (nats)" not in page
 
 
 def test_export_csv_and_json(smoke_store, tmp_path):

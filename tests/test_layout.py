@@ -42,10 +42,6 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
         "tests/networks/test_study.py",
         "records are written, reloaded, cached, listed and rejected by the study that produces them",
     ),
-    "mibench/report/figures.py": (
-        "tests/report/test_report.py",
-        "the report package is tested through its public functions (plot_estimate_vs_truth, in a written report)",
-    ),
     "mibench/report/markdown.py": (
         "tests/report/test_report.py",
         "the report package is tested through its public functions (write_report)",

@@ -15,7 +15,16 @@ from mibench.units import nats_to_bits
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["efficiency_markdown", "estimator_labels", "scores_markdown", "task_labels"]
+    from mibench.report.document import Table
+
+__all__ = [
+    "as_table",
+    "efficiency_markdown",
+    "estimator_labels",
+    "scores_frame",
+    "scores_markdown",
+    "task_labels",
+]
 
 _FLOAT_FORMAT = ".4g"
 
@@ -61,21 +70,8 @@ def task_labels(df: pd.DataFrame) -> pd.Series:
     return ids.where(n_versions <= 1, with_version)
 
 
-def scores_markdown(scores: pd.DataFrame, *, bits: bool = False) -> str:
-    """Render the output of :func:`mibench.scoring.score` as a Markdown table.
-
-    One row per (task, estimator configuration, n), sorted by task, estimator and n. Headers carry their
-    units: MI-valued columns say ``(nats)``, or ``(bits)`` with ``bits=True`` (values divided by ``ln 2``);
-    the mean ``|log(estimate / truth)|`` is unit-free; the interval column names its confidence level;
-    ``failed`` is ``failed jobs / jobs``. Floats are shown to 4 significant digits; ``nan`` means undefined
-    (e.g. an SD from a single successful seed), ``inf`` is shown as such.
-
-    Args:
-        scores: a scores table from :func:`mibench.scoring.score`.
-        bits: show MI values in bits instead of nats.
-
-    Returns:
-        The table as a Markdown string (pipe table, no trailing newline).
+def scores_frame(scores: pd.DataFrame, *, bits: bool = False) -> pd.DataFrame:
+    """The readable per-cell table of :func:`scores_markdown` as a DataFrame (numbers kept as numbers).
 
     Raises:
         ValueError: ``scores`` is empty or lacks a required column.
@@ -132,8 +128,58 @@ def scores_markdown(scores: pd.DataFrame, *, bits: bool = False) -> str:
     )
     if s.MEDIAN_PEAK_MEMORY_MB in scores.columns and scores[s.MEDIAN_PEAK_MEMORY_MB].notna().any():
         table["median peak memory (MB)"] = scores[s.MEDIAN_PEAK_MEMORY_MB].astype(float)
-    table = table.sort_values(["task", "estimator", "n"], kind="stable").reset_index(drop=True)
-    return table.to_markdown(index=False, floatfmt=_FLOAT_FORMAT)
+    return table.sort_values(["task", "estimator", "n"], kind="stable").reset_index(drop=True)
+
+
+def scores_markdown(scores: pd.DataFrame, *, bits: bool = False) -> str:
+    """Render the output of :func:`mibench.scoring.score` as a Markdown table.
+
+    One row per (task, estimator configuration, n), sorted by task, estimator and n. Headers carry their
+    units: MI-valued columns say ``(nats)``, or ``(bits)`` with ``bits=True`` (values divided by ``ln 2``);
+    the mean ``|log(estimate / truth)|`` is unit-free; the interval column names its confidence level;
+    ``failed`` is ``failed jobs / jobs``. Floats are shown to 4 significant digits; ``nan`` means undefined
+    (e.g. an SD from a single successful seed), ``inf`` is shown as such.
+
+    Args:
+        scores: a scores table from :func:`mibench.scoring.score`.
+        bits: show MI values in bits instead of nats.
+
+    Returns:
+        The table as a Markdown string (pipe table, no trailing newline).
+
+    Raises:
+        ValueError: ``scores`` is empty or lacks a required column.
+    """
+    return scores_frame(scores, bits=bits).to_markdown(index=False, floatfmt=_FLOAT_FORMAT)
+
+
+def as_table(frame: pd.DataFrame) -> Table:
+    """A DataFrame as a report :class:`~mibench.report.document.Table`: floats to 4 significant digits
+    (``nan`` and ``inf`` spelt out), integers as they are, text escaped for inline marks; numeric columns are
+    right-aligned."""
+    from pandas.api.types import is_bool_dtype, is_float_dtype, is_integer_dtype
+
+    from mibench.report.document import Table
+
+    columns, numeric = [], []
+    for name in frame.columns:
+        values = frame[name]
+        if is_float_dtype(values):
+            columns.append([format(float(v), _FLOAT_FORMAT) for v in values])
+            numeric.append(True)
+        elif is_integer_dtype(values) and not is_bool_dtype(values):
+            columns.append([str(int(v)) for v in values])
+            numeric.append(True)
+        else:
+            columns.append([_plain(str(v)) for v in values])
+            numeric.append(False)
+    rows = tuple(zip(*columns, strict=True)) if columns else ()
+    return Table(tuple(str(c) for c in frame.columns), tuple(tuple(r) for r in rows), tuple(numeric))
+
+
+def _plain(text: str) -> str:
+    """Text shown verbatim by the report renderers (inline marks ``*`` and backticks neutralised)."""
+    return text.replace("`", "'").replace("*", "∗").replace("\\|", "|")
 
 
 def efficiency_markdown(efficiency: pd.DataFrame, *, bits: bool = False) -> str:

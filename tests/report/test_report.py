@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -113,6 +115,10 @@ def test_plot_is_a_png(results, tmp_path):
     assert data.startswith(PNG_SIGNATURE)
 
 
+SECTIONS = ("summary", "families", "failures", "environment", "figures", "details")
+HEADINGS = ("## Summary", "## Task families", "## Failures", "## Machine and environment", "## Figures", "## Details")
+
+
 def test_write_report(results, tmp_path):
     path = write_report(results, tmp_path / "out", title="My benchmark")
     out = tmp_path / "out"
@@ -123,28 +129,125 @@ def test_write_report(results, tmp_path):
     assert "9.9.9-test" in text
     assert "Generated: " in text
     assert f"Jobs: {len(results)} (error 2, ok 12, timeout 1)" in text
+    # Summary first, then families, failures, figures and the detail (no environments given: no such section).
+    positions = [text.index(h) for h in HEADINGS if h != "## Machine and environment"]
+    assert positions == sorted(positions) and "## Machine and environment" not in text
+    summary = text.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    assert "| estimator | tasks | n = 100 | n = 1000 |" in summary
+    # ksg on gauss-1d: bias 0.1 at n = 100 (outside max(0.069, 0.05)), 0.01 at n = 1000 (within); 1 of 4 jobs
+    # failed at each n. kde on gauss-2d: bias 0.1 and 0.01, both within max(0.15, 0.05). binning: every job failed.
+    assert "| `ksg` | 1 | 0% | **100%** | 0.01 | 1000 | 25.0% |" in summary
+    assert "| `kde` | 1 | **100%** | **100%** | 0.01 | 1000 | 0.0% |" in summary
+    assert "| `binning` | 1 | 0% | – | – | 100 | 100.0% | – |" in summary
+    assert "Task families weigh equally" in summary
     # Failures, first line only, long messages truncated.
     assert "ValueError: boom" in text and "Traceback line 2" not in text
     assert "always fails" in text
     assert "x" * 200 not in text and "x" * 199 + "…" in text
     assert "**timeout**" in text
-    # The scores table and the figure.
-    assert scores_markdown(score(results)) in text
+    # No per-cell table in the Markdown: it is in scores.csv and in index.html.
+    assert scores_markdown(score(results)) not in text and "bias 95% CI" not in text
     assert "](estimate_vs_truth.png)" in text
-    assert "## Sample efficiency" in text
+    assert "### Sample efficiency" in text
 
     png = (out / "estimate_vs_truth.png").read_bytes()
     assert png.startswith(PNG_SIGNATURE) and len(png) > 0
     csv = pd.read_csv(out / "scores.csv")
     assert len(csv) == 5
     assert csv["true_mi"].max() == pytest.approx(1.5)  # nats
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for anchor in SECTIONS:
+        if anchor != "environment":
+            assert f'<section id="{anchor}">' in page
+    details = page.split('<section id="details">', 1)[1]
+    assert "<details>" in details and "<summary>Per-cell scores (5 rows)</summary>" in details
+    assert "bias 95% CI (nats)" in details and "gauss-2d" in details
 
 
 def test_write_report_bits_labels(results, tmp_path):
     text = write_report(results, tmp_path, bits=True).read_text(encoding="utf-8")
-    assert "bias (bits)" in text
-    assert "bias (nats)" not in text
+    assert "median abs error (bits)" in text
+    assert "(nats)" not in text
     assert "MI values in bits" in text
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "bias (bits)" in page and "bias (nats)" not in page
+
+
+def _many_tasks(count: int) -> pd.DataFrame:
+    """``count`` tasks in six families, three estimators, two sample sizes, two seeds; one estimator fails on the
+    first task."""
+    jobs = []
+    for i in range(count):
+        task, truth = f"task-{i:03d}", 0.2 + (i % 7) * 0.3
+        for estimator, offset in (("ksg", 0.01), ("kl", 0.08), ("gaussian", -0.2)):
+            for n in (100, 1000):
+                for rep in range(2):
+                    failed = estimator == "kl" and i == 0
+                    job = _job(
+                        estimator,
+                        {},
+                        n,
+                        rep,
+                        truth + offset + 0.01 * rep,
+                        task=task,
+                        truth=truth,
+                        status="error" if failed else "ok",
+                        error="ValueError: tied" if failed else None,
+                    )
+                    jobs.append(job | {"family": f"family-{i % 6}", "dim_x": 1 + i % 3, "dim_y": 1 + i % 3})
+    return pd.DataFrame(jobs)
+
+
+def test_report_md_stays_small_while_the_html_and_csv_hold_every_cell(tmp_path):
+    small = write_report(_many_tasks(12), tmp_path / "small").read_text(encoding="utf-8")
+    big_results = _many_tasks(150)
+    big = write_report(big_results, tmp_path / "big").read_text(encoding="utf-8")
+    assert len(big.encode("utf-8")) < 100_000
+    assert abs(len(big) - len(small)) < 2_000  # no part of report.md grows with the number of tasks
+    tasks = sorted(set(big_results["task_id"]))
+    assert [t for t in tasks if t in big] == ["task-000"]  # only the failed one, in the failures section
+    csv = pd.read_csv(tmp_path / "big" / "scores.csv")
+    assert len(csv) == 150 * 3 * 2 and set(csv["task_id"]) == set(tasks)
+    page = (tmp_path / "big" / "index.html").read_text(encoding="utf-8")
+    per_cell = page.split("<summary>Per-cell scores (900 rows)</summary>", 1)[1].split("</details>", 1)[0]
+    assert per_cell.count("<tr>") == 1 + 900 and all(f"<td>{t}</td>" in per_cell for t in tasks)
+
+
+def test_index_html_is_self_contained(results, tmp_path):
+    write_report(results, tmp_path, environments={"run-abc": _environment("CPU A")})
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"""\b(src|href)\s*=\s*["']?\s*(https?:)?//""", page, flags=re.IGNORECASE)
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert images and all(src.startswith("data:image/png;base64,") for src in images)
+    for anchor in SECTIONS:
+        assert f'<section id="{anchor}">' in page and f'<a href="#{anchor}">' in page
+    assert "CPU A" in page
+
+
+def test_the_browser_renders_the_report(tmp_path):
+    from matplotlib.image import imread
+
+    from tests.report import browser
+
+    browser.chromium()  # skip (or, under CI=true, fail) before writing anything when there is no browser
+    write_report(_many_tasks(8), tmp_path / "out", environments={"run-abc": _environment("CPU A")})
+    page = tmp_path / "out" / "index.html"
+    dom = browser.dump_dom(page, tmp_path)
+    for anchor in SECTIONS:
+        assert re.search(rf'<section id="{anchor}">\s*<h2>', dom), anchor
+    summary = dom.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    assert "<table>" in summary
+    for name in ("ksg", "kl", "gaussian"):
+        assert f"<code>{name}</code>" in summary
+    assert dom.count("<img ") == len(list((tmp_path / "out").glob("*.png")))
+
+    png = browser.screenshot(page, tmp_path / "shot.png", tmp_path)
+    pixels = imread(png)
+    assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
+    colours = np.unique((pixels[..., :3] * 255).round().astype(np.uint8).reshape(-1, 3), axis=0)
+    assert len(colours) > 20  # text, table borders and shading, link colours: not a blank page
+    assert pixels[..., :3].std() > 0.02
 
 
 def test_write_report_empty_input_writes_nothing(results, tmp_path):
@@ -210,7 +313,8 @@ def test_report_lists_the_distinct_environments_of_its_runs(results, tmp_path):
     }
     text = write_report(frame, tmp_path, environments=environments).read_text(encoding="utf-8")
     section = text.split("## Machine and environment", 1)[1].split("\n## ", 1)[0]
-    assert text.index("## Scores") < text.index("## Machine and environment") < text.index("## Sample efficiency")
+    positions = [text.index(heading) for heading in HEADINGS]
+    assert positions == sorted(positions)
     assert "CPU A" in section and "CPU Z" not in section and section.count("CPU A") == 1
     assert "**Environment** (2 run(s): `run-abc`, `run-same`)" in section
     assert "cores: 2 usable of 4 logical" in section and "Python: 3.11.7 (CPython)" in section
