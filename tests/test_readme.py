@@ -32,6 +32,16 @@ def test_ci_extracts_the_readme_test_command():
     assert extracted.stdout.strip() == _command_after("test-command")
 
 
+def test_ci_installs_chromium_before_the_tests():
+    """The report tests open the HTML report in headless Chromium and fail under CI=true without it."""
+    script = (REPO / ".ci" / "run").read_text()
+    install = script.index("apt-get install -y --no-install-recommends chromium")
+    assert (
+        script.index("if ! command -v chromium") < install < script.index('exec bash -c "set -euo pipefail; $command"')
+    )
+    assert "DEBIAN_FRONTEND=noninteractive" in script and "apt-get update" in script
+
+
 def test_torch_is_pinned_to_the_local_cpu_wheel():
     lines = (REPO / "constraints.txt").read_text().splitlines()
     assert "torch==2.13.0" in lines
