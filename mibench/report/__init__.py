@@ -1,4 +1,5 @@
-"""Reports of benchmark results: Markdown tables, figures and a self-contained Markdown report.
+"""Reports of benchmark results: summaries, tables, figures, and the report as Markdown and as one self-contained
+HTML page.
 
 Importing this package is cheap: pandas, seaborn and matplotlib are imported only when a function runs.
 """

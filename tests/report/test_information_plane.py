@@ -102,6 +102,9 @@ def test_mibench_report_adds_the_section_for_network_tasks(stored, tmp_path) -> 
     report = (tmp_path / "r" / "report.md").read_text()
     assert "## Information planes" in report and "information-plane/planes.png" in report
     assert (tmp_path / "r" / "information-plane" / "planes.png").is_file()
+    page = (tmp_path / "r" / "index.html").read_text()
+    section = page.split('<section id="information-planes">', 1)[1].split("</section>", 1)[0]
+    assert '<img src="data:image/png;base64,' in section and 'href="information-plane/report.md"' in section
     # the records directory was recorded with the run; moved away, the section says where it looked
     recorded = folder / store.RECORDS
     moved = tmp_path / "moved-records"
