@@ -275,7 +275,7 @@ def estimate_vs_truth_figure(cells: pd.DataFrame, path: str | Path, *, bits: boo
             ax.set_title(f"{family} ({_tasks(rows[s.TASK_ID].nunique())})", fontsize=10)
             ax.set_xlabel(f"true MI ({unit})", fontsize=9)
             ax.set_ylabel(f"mean estimate ({unit})", fontsize=9)
-            ax.tick_params(labelsize=8)
+            ax.tick_params(which="both", labelsize=8)
         _hide_unused(axes, len(families))
         extra = [Line2D([], [], color="0.45", linestyle="--", label="y = x")]
         if clipped_any:
@@ -429,7 +429,7 @@ def bias_rmse_vs_n_figure(cells: pd.DataFrame, path: str | Path, *, bits: bool =
                             sizes[band], line[low][band], line[high][band], color=colour, alpha=0.12, linewidth=0
                         )
                 _log_n_axis(ax, sizes_measured)
-                ax.tick_params(labelsize=8)
+                ax.tick_params(which="both", labelsize=8)
                 # Limits come from the lines: a wide band (few seeds) must not flatten every line.
                 shown = medians[value].to_numpy(dtype=float)
                 if row == 0:
@@ -556,7 +556,7 @@ def bias_vs_dimension_figure(cells: pd.DataFrame, path: str | Path, *, bits: boo
         ax.minorticks_off()
         ax.set_xlabel("dim_x + dim_y (log scale)", fontsize=9)
         ax.set_ylabel(f"bias ({unit})", fontsize=9)
-        ax.tick_params(labelsize=8)
+        ax.tick_params(which="both", labelsize=8)
         _legend(fig, labels, extra=[Line2D([], [], color="0.3", linestyle="--", label="zero bias")])
         level_shown = level * factor
         fig.suptitle(f"Bias against dimension at n = {n}, true MI ≈ {level_shown:.3g} {unit}", fontsize=11)
@@ -733,7 +733,7 @@ def time_vs_n_figure(cells: pd.DataFrame, path: str | Path, *, bits: bool = Fals
         ax.set_yscale("log")
         ax.set_xlabel("n (log scale)", fontsize=9)
         ax.set_ylabel("median seconds per job (log scale)", fontsize=9)
-        ax.tick_params(labelsize=8)
+        ax.tick_params(which="both", labelsize=8)
         fig.legend(
             handles=handles,
             loc="outside right upper",
