@@ -1,13 +1,12 @@
-"""Readable Markdown tables of scores, with units in the headers.
+"""Readable tables of scores, with units in the headers, and their labels for estimators and tasks.
 
 Scores are stored in nats; with ``bits=True`` every MI-valued column (true MI, mean, bias and its interval,
-SD, RMSE, tolerance) is divided by ``ln 2`` and labelled ``(bits)``. Ratios, rates, counts and times are
-unit-free or in their own units and are left alone.
+SD, RMSE) is divided by ``ln 2`` and labelled ``(bits)``. Ratios, rates, counts and times are unit-free or in
+their own units and are left alone. :func:`as_table` turns any such table into a block of the report document.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from mibench.units import nats_to_bits
@@ -19,7 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "as_table",
-    "efficiency_markdown",
     "estimator_labels",
     "scores_frame",
     "scores_markdown",
@@ -180,34 +178,3 @@ def as_table(frame: pd.DataFrame) -> Table:
 def _plain(text: str) -> str:
     """Text shown verbatim by the report renderers (inline marks ``*`` and backticks neutralised)."""
     return text.replace("`", "'").replace("*", "∗").replace("\\|", "|")
-
-
-def efficiency_markdown(efficiency: pd.DataFrame, *, bits: bool = False) -> str:
-    """Render the output of :func:`mibench.scoring.sample_efficiency` as a Markdown table.
-
-    ``smallest n within tolerance`` is ``never`` when the estimator is outside the tolerance at the largest
-    ``n`` measured. The tolerance is shown in nats, or bits with ``bits=True``.
-
-    Raises:
-        ValueError: ``efficiency`` is empty or lacks a required column.
-    """
-    import pandas as pd
-
-    from mibench import scoring as s
-
-    s._require(efficiency, (*s.EFFICIENCY_KEYS, s.TRUE_MI, s.TOLERANCE, s.MIN_N, s.MAX_N), "efficiency")
-    unit, factor = _unit(bits)
-    table = pd.DataFrame(
-        {
-            "task": task_labels(efficiency).map(_escape),
-            "estimator": estimator_labels(efficiency).map(_escape),
-            f"true MI ({unit})": efficiency[s.TRUE_MI].astype(float) * factor,
-            f"tolerance ({unit})": efficiency[s.TOLERANCE].astype(float) * factor,
-            "smallest n within tolerance": [
-                "never" if not math.isfinite(v) else str(int(v)) for v in efficiency[s.MIN_N].astype(float)
-            ],
-            "largest n measured": efficiency[s.MAX_N].astype("int64"),
-        }
-    )
-    table = table.sort_values(["task", "estimator"], kind="stable").reset_index(drop=True)
-    return table.to_markdown(index=False, floatfmt=_FLOAT_FORMAT)

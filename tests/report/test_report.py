@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from mibench.report import plot_estimate_vs_truth, scores_markdown, write_report
+from mibench.report.tables import as_table
 from mibench.scoring import score
 from tests.rows import result_row
 
@@ -105,6 +106,16 @@ def test_scores_markdown_tells_configurations_apart(results):
 def test_scores_markdown_rejects_bad_input():
     with pytest.raises(ValueError, match="missing required column"):
         scores_markdown(pd.DataFrame({"task_id": ["t"]}))
+
+
+def test_as_table_formats_numbers_and_aligns_them_right():
+    frame = pd.DataFrame(
+        {"task": ["a\\|b", "c*d`e"], "n": [100, 1000], "bias": [0.123456, float("nan")], "r": [float("inf"), 2.0]}
+    )
+    table = as_table(frame)
+    assert table.headers == ("task", "n", "bias", "r")
+    assert table.numeric == (False, True, True, True)
+    assert table.rows == (("a|b", "100", "0.1235", "inf"), ("c∗d'e", "1000", "nan", "2"))
 
 
 def test_plot_is_a_png(results, tmp_path):
