@@ -31,7 +31,7 @@ propagates into ``mean``, ``bias``, ``sd`` and ``rmse``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,7 @@ __all__ = [
     "SCORE_COLUMNS",
     "sample_efficiency",
     "score",
+    "smallest_n_staying_within",
 ]
 
 # ------------------------------------------------------------------------------------------------------------
@@ -283,6 +284,17 @@ def score(results: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     return scores.reset_index(drop=True)
 
 
+def smallest_n_staying_within(sizes: Sequence[float], within: Sequence[bool]) -> float:
+    """The smallest sample size from which every larger one is within tolerance (``sizes`` ascending, ``within``
+    the matching flags); NaN when the largest is not within."""
+    min_n = float("nan")
+    for i in range(len(sizes) - 1, -1, -1):  # walk down from the largest n while it stays within
+        if not within[i]:
+            break
+        min_n = float(sizes[i])
+    return min_n
+
+
 def sample_efficiency(scores: pd.DataFrame, *, rel_tol: float = 0.1, abs_tol: float = 0.05) -> pd.DataFrame:
     """The smallest sample size from which an estimator stays within tolerance of the truth.
 
@@ -320,11 +332,7 @@ def sample_efficiency(scores: pd.DataFrame, *, rel_tol: float = 0.1, abs_tol: fl
         tol = max(rel_tol * truth, abs_tol) if math.isfinite(truth) else abs_tol
         within = (group[BIAS].abs() <= tol).to_numpy()  # NaN compares False
         sizes = group[N].to_numpy()
-        min_n = float("nan")
-        for i in range(len(sizes) - 1, -1, -1):  # walk down from the largest n while it stays within
-            if not within[i]:
-                break
-            min_n = float(sizes[i])
+        min_n = smallest_n_staying_within(sizes, within)
         records.append(
             {
                 **{key: first[key] for key in EFFICIENCY_KEYS},

@@ -367,12 +367,7 @@ def efficiency_table(cells: pd.DataFrame) -> pd.DataFrame:
     for (task, label), rows in cells.groupby([TASK_LABEL, LABEL], sort=True):
         rows = rows.sort_values(s.N)
         sizes = rows[s.N].to_numpy()
-        within = rows[WITHIN].to_numpy(dtype=bool)
-        min_n = float("nan")
-        for i in range(len(sizes) - 1, -1, -1):  # walk down from the largest n while it stays within
-            if not within[i]:
-                break
-            min_n = float(sizes[i])
+        min_n = s.smallest_n_staying_within(sizes, rows[WITHIN].to_numpy(dtype=bool))
         records.append(
             {
                 TASK_LABEL: task,

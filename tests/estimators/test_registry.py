@@ -49,7 +49,7 @@ def fresh_registry() -> Iterator[None]:
     yield
     clear_registry_cache()
     for name in set(sys.modules) - before:
-        if name.startswith("fakeplugin"):
+        if name.startswith(("fakeplugin", "devpkg")):
             del sys.modules[name]
 
 

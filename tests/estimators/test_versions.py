@@ -6,27 +6,17 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from mibench.estimators import clear_registry_cache
 from mibench.estimators.versions import SOURCE_PREFIX, estimator_version, source_digest
-from tests.estimators.test_registry import PLUGIN_MODULE, install_fake_distribution
+from tests.estimators.test_registry import (  # noqa: F401  (fresh_registry: the same autouse fixture here)
+    PLUGIN_MODULE,
+    fresh_registry,
+    install_fake_distribution,
+)
 
 DIGEST = re.compile(rf"{SOURCE_PREFIX}[0-9a-f]{{12}}")
-
-
-@pytest.fixture(autouse=True)
-def fresh_registry() -> Iterator[None]:
-    clear_registry_cache()
-    before = set(sys.modules)
-    yield
-    clear_registry_cache()
-    for name in set(sys.modules) - before:
-        if name.startswith(("fakeplugin", "devpkg")):
-            del sys.modules[name]
 
 
 def test_a_builtin_has_a_digest_of_its_source_shared_by_the_classes_of_one_module() -> None:
