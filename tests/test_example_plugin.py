@@ -98,6 +98,13 @@ def test_run_smoke_with_the_plugin_then_compare_with_ksg(plugin_env, tmp_path) -
     assert len(plugin_lines) == 1 + 4  # the pooled row and its four cells (2 tasks x 2 sample sizes)
     assert all(line.rstrip().endswith("| ok |") for line in plugin_lines)
 
+    # its jobs carry its distribution's version, and the smoke suite's report keeps its rows
+    assert set(plugin_rows["estimator_version"]) == {"0.1.0"} and all("@0.1.0|" in key for key in plugin_rows["key"])
+    out = tmp_path / "report"
+    reported = _run([*MIBENCH, "report", "--store", str(store), "--suite", "smoke", "-o", str(out)], plugin_env)
+    assert reported.returncode == 0, reported.stdout + reported.stderr
+    assert f"`{NAME}`" in (out / "report.md").read_text() and NAME in (out / "scores.csv").read_text()
+
 
 def _pytest(tmp_path: Path) -> list[str]:
     """pytest in a subprocess, leaving nothing in the checkout (no cache, pytest-benchmark's storage in tmp)."""
