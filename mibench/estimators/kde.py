@@ -414,8 +414,11 @@ class KolchinskyTracey(BaseEstimator):
     dimension at s^2 = 0.1; it is 0 for clustered components).
 
     Both bounds are always computed in one pass (``info`` carries both); ``bound`` picks the returned value.
-    ``target`` is task-supplied context (``tags.task_context``): a network task says which quantity it holds,
-    I(X;T) or I(T;Y), and the runner passes it unless the suite sets ``target`` itself.
+    ``target`` and ``noise_variance`` are task-supplied context (``tags.task_context``): a network task says which
+    quantity it holds, I(X;T) or I(T;Y), and a noisy-channel task its noise variance; the runner passes them unless
+    the suite sets them itself. White-box (``tags.white_box``): on a noisy-channel task the runner passes the clean
+    layer values, which the bounds take as the centres of the mixture, so they bound the channel's own I(X;T) or
+    I(T;Y) (on other tasks, e.g. the quantized networks, they run on the sample with their own ``noise_variance``).
     O(n^2 d) time, O(n * block) memory.
 
     Args:
@@ -441,7 +444,8 @@ class KolchinskyTracey(BaseEstimator):
                 "of a continuous pair",
             ),
         ),
-        task_context=("target",),
+        task_context=("noise_variance", "target"),
+        white_box=True,
     )
 
     def __init__(self, *, noise_variance: float = 1e-3, bound: Bound = "upper", target: Target = "input"):

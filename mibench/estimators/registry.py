@@ -59,6 +59,7 @@ BUILTIN_ESTIMATORS: dict[str, str] = {
     "nwj": "mibench.estimators.neural.estimators:NWJ",
     "smile": "mibench.estimators.neural.estimators:SMILE",
     "gaussian": "mibench.estimators.gaussian:GaussianMI",
+    "gaussian-convolution": "mibench.estimators.convolution:GaussianConvolution",
     "kde": "mibench.estimators.kde:KDE",
     "kde-lower": "mibench.estimators.kde:KolchinskyTraceyLower",
     "kde-upper": "mibench.estimators.kde:KolchinskyTraceyUpper",

@@ -519,18 +519,58 @@ def test_parameters_are_stored_verbatim() -> None:
 
 
 def test_the_bounds_take_their_target_from_the_task() -> None:
-    """A network task supplies ``target`` (which quantity it holds); the fixed-bound subclasses keep every other
-    tag of the class (expected failures included) and the same task context."""
+    """A network task supplies ``target`` (which quantity it holds), a noisy-channel task also its
+    ``noise_variance``; the fixed-bound subclasses keep every other tag of the class (expected failures included)
+    and the same task context. White-box, but not channel-only: they also run on tasks without a channel."""
     from mibench.interface import task_context_params
 
-    assert KolchinskyTracey.tags.task_context == ("target",)
+    assert KolchinskyTracey.tags.task_context == ("noise_variance", "target")
+    assert KolchinskyTracey.tags.white_box and not KolchinskyTracey.tags.channel_only
     assert KolchinskyTraceyUpper.tags == KolchinskyTraceyLower.tags == KolchinskyTracey.tags
-    assert KDE.tags.task_context == ()
+    assert KDE.tags.task_context == () and not KDE.tags.white_box
     for cls in (KolchinskyTraceyUpper, KolchinskyTraceyLower):
         context = {"target": "labels", "edges": [0.0, 1.0]}
         assert task_context_params(cls.tags, {"noise_variance": 0.1}, context) == {"target": "labels"}
         assert task_context_params(cls.tags, {"target": "input"}, context) == {}
+        channel = {"noise_std": 0.5, "noise_variance": 0.25, "target": "input"}
+        assert task_context_params(cls.tags, {}, channel) == {"noise_variance": 0.25, "target": "input"}
         assert "target" in cls().get_params()
+
+
+def test_on_a_channel_task_the_runner_gives_the_bounds_the_clean_rows_and_the_noise_variance(
+    tmp_path, monkeypatch
+) -> None:
+    import json
+
+    from mibench import resolver
+    from mibench.runner import ResultsStore, run_suite
+    from mibench.suites import EstimatorSpec, Suite
+    from tests.runner.toys import channel_task
+
+    toy = channel_task()  # X uniform on {0, 1, 2}, T = X + N(0, 0.5^2)
+    real = resolver.resolve_task
+    monkeypatch.setattr(
+        resolver, "resolve_task", lambda task_id, records=None: toy if task_id == toy.id else real(task_id, records)
+    )
+    suite = Suite(
+        name="kt-channel",
+        tasks=(toy.id, "gaussian-pairs-1x1-rho0.75"),
+        estimators=(EstimatorSpec("kde-upper"), EstimatorSpec("kde-lower")),
+        sample_sizes=(40,),
+        repetitions=1,
+    )
+    summary = run_suite(suite, store=tmp_path / "s.sqlite", executor="inline", progress=False)
+    assert summary.n_jobs == 4 and summary.counts["ok"] == 4  # not channel-only: the Gaussian task runs too
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        frame = store.to_dataframe().set_index(["task_id", "estimator"])
+    for name, cls in (("kde-upper", KolchinskyTraceyUpper), ("kde-lower", KolchinskyTraceyLower)):
+        row = frame.loc[(toy.id, name)]
+        info = json.loads(row["info"])
+        assert info["white_box"] is True and info["task_context"] == {"noise_variance": 0.25, "target": "input"}
+        x, clean = toy.sample_clean(40, int(row["seed"]))
+        assert row["estimate"] == cls(noise_variance=0.25).estimate(x, clean)
+        plain = json.loads(frame.loc[("gaussian-pairs-1x1-rho0.75", name), "info"])
+        assert "white_box" not in plain and plain["noise_variance"] == 1e-3  # no channel: its own default
 
 
 @pytest.mark.parametrize("bandwidth", ["bogus", "Scott", 0, -0.5, float("nan"), float("inf"), True, None, [0.5]])
