@@ -16,6 +16,7 @@ from mibench.interface import TRUTH_KINDS, Task
 from mibench.synthetic import (
     additive,
     bmi,
+    channels,
     combine,
     discrete,
     gaussian,
@@ -57,6 +58,7 @@ ID_PARSERS: list[IdParser] = [
     discrete.from_id,
     mixed.from_id,
     mixtures.from_id,
+    channels.from_id,
     lambda task_id: transformed.from_id(task_id, _resolve_or_none),
     lambda task_id: combine.from_id(task_id, get_task),
 ]
@@ -107,6 +109,7 @@ def _catalogue_tasks() -> Iterable[Task]:
     yield from discrete.catalogue_tasks()
     yield from mixed.catalogue_tasks()
     yield from mixtures.catalogue_tasks()
+    yield from channels.catalogue_tasks()
     yield from combine.catalogue_tasks()
     yield from _transformed_sweeps()
 
