@@ -194,6 +194,7 @@ def convolved_draws(
     if labels is not None:
         sorted_labels = labels[order]
         starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    ones = np.ones(n)  # row sums as a matrix-vector product: about twice as fast as np.sum over the block
     rows = min(_block_rows(n, block), CHUNK_CENTRES * draws)
     local = threading.local()
 
@@ -219,6 +220,7 @@ def convolved_draws(
             _log_sums(
                 exponents,
                 half_sq[start:stop],
+                ones,
                 starts,
                 None if own_class is None else own_class[start:stop],
                 total[start:stop],
@@ -243,6 +245,7 @@ def convolved_draws(
 def _log_sums(
     exponents: np.ndarray,
     half_sq: np.ndarray,
+    ones: np.ndarray,
     starts: np.ndarray | None,
     own_class: np.ndarray | None,
     total: np.ndarray,
@@ -250,6 +253,7 @@ def _log_sums(
 ) -> None:
     """Row log-sums of ``exp(exponents)`` into ``total`` (and over the own class's columns into ``own``).
 
+    ``ones`` is a vector of n ones, ``starts`` the first column of each class (None without labels).
     ``exponents`` is overwritten. Rows with a shift above :data:`WIDE_EXPONENT` are recomputed exactly.
     """
     wide = np.flatnonzero(half_sq > WIDE_EXPONENT)
@@ -260,7 +264,7 @@ def _log_sums(
     np.maximum(exponents, EXP_FLOOR, out=exponents)
     np.exp(exponents, out=exponents)
     if starts is None:
-        np.log(exponents.sum(axis=1), out=total)
+        np.log(exponents @ ones, out=total)
     else:
         class_sums = np.add.reduceat(exponents, starts, axis=1)
         np.log(class_sums.sum(axis=1), out=total)
