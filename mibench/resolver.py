@@ -1,10 +1,12 @@
 """One way from a task id to a task, for every kind of ground truth: what the runner's workers call.
 
 * Synthetic ids (catalogue entries and any parametric id) resolve through :func:`mibench.synthetic.get_task`.
-* Network ids (``net-...-e{epoch}-l{layer}-{xt|ty}``, see :mod:`mibench.networks.tasks`) name a training record;
-  they resolve through a *records directory* holding ``{record name}.npz`` files. The directory is a run option
-  (``records_dir``), not part of the job key: the record's digest is in the task's version, so results of another
-  record with the same name never mix.
+* Network ids (``net-...-e{epoch}-l{layer}-{xt|ty}``, ``...-codes``, and the noisy ``...-b{noise}``; see
+  :mod:`mibench.networks.tasks`) name a training record; they resolve through a *records directory* holding
+  ``{record name}.npz`` files. The directory is a run option (``records_dir``), not part of the job key: the
+  record's digest is in the task's version, so results of another record with the same name never mix. A noisy
+  task's Monte-Carlo truth is read from the record's truth cache in the same directory
+  (:mod:`mibench.networks.noisy`), which the runner's coordinator fills before any worker starts.
 
 Resolved network tasks are cached per process (by id, directory and the record file's modification time and
 size), so a worker builds each task once however many jobs it runs on it.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
 
 from mibench.errors import MIBenchError, UnknownNameError
 from mibench.interface import Task
@@ -68,10 +71,12 @@ def _network_task(task_id: str, path: str, mtime_ns: int, size: int) -> Task:
     from mibench.networks.tasks import task_from_id
 
     record = load_record(path)
-    task = task_from_id(record, task_id)
+    task = task_from_id(record, task_id, records_dir=Path(path).parent)
     if task is None:
         available = [f"e{e}" for e in record.epochs.tolist()]
         raise UnknownNameError(
-            "network task", task_id, [f"{record.name}-{e}-l1..l{record.n_layers}-xt|ty" for e in available]
+            "network task",
+            task_id,
+            [f"{record.name}-{e}-l1..l{record.n_layers}-xt|ty[-codes|-b<noise>]" for e in available],
         )
     return task

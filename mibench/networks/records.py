@@ -5,6 +5,7 @@ Layout of a study directory (see :mod:`~mibench.networks.study`)::
     DIR/manifest.json             the study configuration and what was run (JSON, written by the study)
     DIR/records/{name}.npz        one TrainingRecord per (activation, seed, configuration); name = record.name
     DIR/records/{name}.rejected.json   a run discarded by the restart rule (so a resumed study does not redo it)
+    DIR/records/{name}.truths.json     the Monte-Carlo truths of the record's noisy tasks (mibench.networks.noisy)
     DIR/results.sqlite            the runner's results store: the estimators' jobs on the records' network tasks
 
 Records are written atomically (a temporary file in the same folder, then ``os.replace``), so an interrupted
@@ -34,8 +35,10 @@ __all__ = [
     "read_manifest",
     "record_file",
     "record_path",
+    "rejected_file",
     "rejected_path",
     "save_record",
+    "save_record_file",
     "write_json",
     "write_manifest",
 ]
@@ -57,7 +60,7 @@ def record_path(directory: str | os.PathLike[str], name: str) -> Path:
 
 def rejected_path(directory: str | os.PathLike[str], name: str) -> Path:
     """The marker of a run the restart rule discarded (JSON: why), beside the records."""
-    return Path(directory) / RECORDS / f"{name}.rejected.json"
+    return rejected_file(Path(directory) / RECORDS, name)
 
 
 def _atomic_write(path: Path, write: Any) -> Path:
@@ -76,6 +79,16 @@ def _atomic_write(path: Path, write: Any) -> Path:
 def save_record(record: TrainingRecord, directory: str | os.PathLike[str]) -> Path:
     """Write ``record`` to ``directory/records/{record.name}.npz`` (atomically); returns the path."""
     return _atomic_write(record_path(directory, record.name), record.save)
+
+
+def save_record_file(record: TrainingRecord, records_dir: str | os.PathLike[str]) -> Path:
+    """Write ``record`` to ``records_dir/{record.name}.npz`` (a records directory, atomically); returns the path."""
+    return _atomic_write(record_file(records_dir, record.name), record.save)
+
+
+def rejected_file(records_dir: str | os.PathLike[str], name: str) -> Path:
+    """The marker of a run the restart rule discarded, in a records directory."""
+    return Path(records_dir) / f"{name}.rejected.json"
 
 
 @functools.lru_cache(maxsize=64)

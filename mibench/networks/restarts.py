@@ -25,7 +25,7 @@ import numpy as np
 
 from mibench.networks import records as store
 from mibench.networks.config import StudyConfig
-from mibench.networks.training import TrainingRecord
+from mibench.networks.training import TrainingRecord, record_name
 
 __all__ = ["RESTART_SEED_STRIDE", "RestartLimitError", "TrainedRun", "needs_restart", "obtain_record", "study_seed"]
 
@@ -136,18 +136,25 @@ def obtain_record(
     seed: int,
     out_dir: Path,
     progress: Callable[[str], None] | None,
+    *,
+    records_dir: Path | None = None,
 ) -> tuple[TrainingRecord, TrainedRun]:
-    """Reuse or train the record of (activation, seed), applying the restart rule."""
+    """Reuse or train the record of (activation, seed), applying the restart rule.
+
+    Records live in ``records_dir`` (default ``out_dir/records``); a run's path in the manifest is relative to
+    ``out_dir`` when the record is inside it, else absolute.
+    """
     from mibench.networks.training import train
 
+    folder = Path(out_dir) / store.RECORDS if records_dir is None else Path(records_dir)
     spec = _spec(config, dataset, activation)
     logged = config.logged_epochs()
     rejected: list[dict[str, Any]] = []
     for attempt in range(config.max_restarts + 1):
         training_seed = seed + attempt * RESTART_SEED_STRIDE
-        name = _record_name(dataset.name, spec, training_seed)
-        path = store.record_path(out_dir, name)
-        marker = store.rejected_path(out_dir, name)
+        name = record_name(dataset.name, spec, training_seed)
+        path = store.record_file(folder, name)
+        marker = store.rejected_file(folder, name)
         if marker.is_file():
             rejected.append(json.loads(marker.read_text(encoding="utf-8")))
             continue
@@ -182,7 +189,7 @@ def obtain_record(
                 rejected.append(info)
                 _say(progress, f"restart {activation} seed {seed}: {stop} (attempt {attempt})")
                 continue
-            store.save_record(record, out_dir)
+            store.save_record_file(record, folder)
             trained = True
             _say(
                 progress,
@@ -205,7 +212,7 @@ def obtain_record(
             seed=seed,
             training_seed=training_seed,
             record=name,
-            path=str(path.relative_to(out_dir)),
+            path=_relative(path, Path(out_dir)),
             trained=trained,
             seconds=float(record.seconds),
             final_train_accuracy=float(record.train_accuracy[-1]),
@@ -219,12 +226,9 @@ def obtain_record(
     )
 
 
-def _record_name(dataset: str, spec: Any, seed: int) -> str:
-    """:attr:`TrainingRecord.name` of a run before it exists (the name depends on settings only)."""
-    from mibench.networks.training import TrainingRecord
-
-    dummy = TrainingRecord.__new__(TrainingRecord)
-    object.__setattr__(dummy, "dataset", dataset)
-    object.__setattr__(dummy, "spec", spec)
-    object.__setattr__(dummy, "seed", seed)
-    return TrainingRecord.name.fget(dummy)  # type: ignore[attr-defined]
+def _relative(path: Path, out_dir: Path) -> str:
+    """``path`` relative to ``out_dir`` when it lies inside, else absolute."""
+    try:
+        return str(path.resolve().relative_to(out_dir.resolve()))
+    except ValueError:
+        return str(path.resolve())

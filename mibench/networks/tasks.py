@@ -36,32 +36,59 @@ information-plane studies use, which belong to the layer and not to a suite:
 
 Under the ``codes`` representation binning takes every value as a symbol (``strategy="none"``).
 
-Ids: ``{record.name}-e{epoch}-l{layer}-{pair}``, plus ``-codes`` for the codes representation, e.g.
-``net-12bit-tanh-s0-e100-l6-xt``: readable and unique within a record (and across records that differ in a
+**Noisy-network tasks** (:func:`noisy_network_task`): the same layer read through Gaussian noise,
+``T = S_l(X) + N(0, b^2 I)``, X uniform on the data set (the same population and sampling without replacement).
+The network is the deterministic one that was trained (quantized), with noise added only where the layer is read:
+not a network trained with noise. The task carries an :class:`~mibench.interface.Channel` (noise ``b``; target
+``"input"`` for ``xt``: ``(X, T)``; ``"labels"`` for ``ty``: ``(T, Y)``) whose clean sampler draws the same rows
+before the noise, so white-box estimators (Gaussian convolution, the KDE bounds) can read the clean values. The truth
+is Monte Carlo over the exact mixture of the layer's ``N`` values with a standard error of at most 0.01 nats,
+``truth="monte carlo"``, cached beside the record (:mod:`~mibench.networks.noisy`); ``family="noisy-network"``.
+Estimator context: the quantized task's (the same fixed binning edges -- noisy values outside them fall in the
+outermost cells, as :class:`~mibench.estimators.binning.Binning` does with fixed edges -- the other side as
+symbols, the KDE target) plus the channel's ``noise_std``, ``noise_variance`` and ``target``.
+
+Ids (:mod:`~mibench.networks.ids`): ``{record.name}-e{epoch}-l{layer}-{pair}``, plus ``-codes`` for the codes
+representation or ``-b{noise}`` for a noisy task, e.g. ``net-12bit-tanh-s0-e100-l6-xt`` and
+``net-12bit-tanh-s0-e100-l6-xt-b0.01``: readable and unique within a record (and across records that differ in a
 setting shown in :attr:`TrainingRecord.name`). ``params["record"]`` holds the record's full identity and
-``version`` ends with the record's digest, so results of different runs never mix. These ids are not in the
-global catalogue: records are produced at run time. :func:`parse_task_id` splits an id into the record name and
-the (epoch, layer, pair, representation); :func:`task_from_id` rebuilds the task from a loaded record.
-:func:`mibench.resolver.resolve_task` maps a network id to ``{records_dir}/{record name}.npz`` and calls it, so
-the runner runs network tasks like any other.
+``version`` carries the record's digest (and, for a noisy task, the noise level and the truth method's version), so
+results of different runs never mix. These ids are not in the global catalogue: records are produced at run time.
+:func:`parse_task_id` splits an id into the record name and the (epoch, layer, pair, representation, noise);
+:func:`task_from_id` rebuilds the task from a loaded record. :func:`mibench.resolver.resolve_task` maps a network id
+to ``{records_dir}/{record name}.npz`` and calls it, so the runner runs network tasks like any other.
 """
 
 from __future__ import annotations
 
-import re
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from mibench.interface import Task
-from mibench.networks.exact import layer_information
+from mibench.interface import Channel, Task
+from mibench.networks.exact import layer_information, row_ids
+from mibench.networks.ids import (
+    ID_PATTERN,
+    NOISE_LEVELS,
+    PAIRS,
+    REPRESENTATIONS,
+    check_noise,
+    format_noise,
+    parse_task_id,
+    task_id,
+)
+from mibench.networks.noisy import NoisyTruth, layer_truth
 from mibench.networks.training import TrainingRecord
 
 __all__ = [
     "BINS",
     "FAMILY",
     "ID_PATTERN",
+    "NOISE_LEVELS",
+    "NOISY_FAMILY",
+    "NOISY_VERSION",
     "PAIRS",
     "REPRESENTATIONS",
     "VERSION",
@@ -69,23 +96,21 @@ __all__ = [
     "binning_edges",
     "network_task",
     "network_tasks",
+    "noisy_network_task",
     "parse_task_id",
     "task_from_id",
     "task_id",
 ]
 
 FAMILY = "network"
+#: The family of the noisy-network tasks (a layer read through Gaussian noise; Monte-Carlo truth).
+NOISY_FAMILY = "noisy-network"
 #: 2: samples are drawn without replacement from the population (1 drew rows with replacement).
 VERSION = "2"
+#: The noisy tasks' own version (their versions also carry the record digest, b and the truth method).
+NOISY_VERSION = "1"
 #: Equal-width cells of the per-run range used for ReLU layers (the tanh edges are Shwartz-Ziv & Tishby's).
 BINS = 30
-PAIRS = ("xt", "ty")
-REPRESENTATIONS = ("values", "codes")
-
-#: ``{record name}-e{epoch}-l{layer}-{xt|ty}[-codes]``; the record name starts with ``net-``.
-ID_PATTERN = re.compile(
-    r"^(?P<record>net-[A-Za-z0-9._-]+?)-e(?P<epoch>\d+)-l(?P<layer>\d+)-(?P<pair>xt|ty)(?P<codes>-codes)?$"
-)
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,9 +219,76 @@ def _context(record: TrainingRecord, pair: str, representation: str) -> dict[str
     return {"strategy": "fixed-edges", "edges": binning_edges(record), symbols: "none", "target": target}
 
 
-def task_id(record_name: str, epoch: int, layer: int, pair: str, representation: str = "values") -> str:
-    """The id of a network task (see the module docstring), without building the task."""
-    return f"{record_name}-e{int(epoch)}-l{int(layer)}-{pair}{'-codes' if representation == 'codes' else ''}"
+def noisy_network_task(
+    record: TrainingRecord,
+    layer: int,
+    epoch: int,
+    pair: str,
+    noise_std: float,
+    *,
+    records_dir: str | os.PathLike[str] | None = None,
+    truth: NoisyTruth | None = None,
+) -> Task:
+    """The noisy-network task: ``(X, T)`` (``pair="xt"``) or ``(T, Y)`` (``"ty"``) with
+    ``T = S_layer(X) + N(0, noise_std^2 I)`` at logged ``epoch`` (see the module docstring).
+
+    The truth comes from ``truth`` when given, else from the record's cache in ``records_dir``
+    (:func:`~mibench.networks.noisy.layer_truth`: computed and cached when missing; ``records_dir=None``: computed,
+    not cached).
+
+    Raises:
+        ValueError: an unknown pair, layer or epoch, or a noise level that is not a positive number.
+    """
+    if pair not in PAIRS:
+        raise ValueError(f"pair must be one of {PAIRS}, got {pair!r}")
+    b = check_noise(noise_std)
+    values = record.layer_values(layer, epoch)  # checks the layer and the epoch
+    if truth is None:
+        truth = layer_truth(record, layer, epoch, pair, b, records_dir=records_dir)
+    labels = np.asarray(record.y, dtype=np.int64).reshape(-1, 1)
+    if pair == "xt":
+        clean, target = PopulationSampler(_readonly(_inputs(record, "values")), _readonly(values)), "input"
+        dim_x, dim_y = int(record.x.shape[1]), int(values.shape[1])
+    else:
+        clean, target = PopulationSampler(_readonly(values), _readonly(labels)), "labels"
+        dim_x, dim_y = int(values.shape[1]), 1
+    channel = Channel(b, target, clean)
+    width = int(values.shape[1])
+    symbol = f"T{layer}" if layer < record.n_layers else "T (the output)"
+    quantity = f"I(X; {symbol})" if pair == "xt" else f"I({symbol}; Y)"
+    return Task(
+        id=task_id(record.name, epoch, layer, pair, noise_std=b),
+        family=NOISY_FAMILY,
+        dim_x=dim_x,
+        dim_y=dim_y,
+        mi=truth.mi,
+        sampler=channel.sampler(),
+        mi_stderr=float(truth.stderr),
+        truth="monte carlo",
+        params={
+            "record": record.identity(),
+            "record_name": record.name,
+            "record_digest": record.digest,
+            "layer": int(layer),
+            "width": width,
+            "epoch": int(epoch),
+            "pair": pair,
+            "representation": "values",
+            "noise_std": b,
+            "n_rows": record.n,
+            "n_distinct": row_ids(values)[1],
+            "truth_value": float(truth.value),
+            "truth_draws": int(truth.draws),
+            "truth_method": truth.method,
+        },
+        version=f"{NOISY_VERSION}-{record.digest}-b{format_noise(b)}-{truth.method}",
+        description=f"Monte-Carlo {quantity} of {record.name} at epoch {epoch} read with Gaussian noise b = "
+        f"{format_noise(b)} (T = S + N(0, b^2 I), layer width {width}; the network was trained without noise; "
+        f"X uniform on {record.n} rows)",
+        discrete=False,
+        context=_context(record, pair, "values"),
+        channel=channel,
+    )
 
 
 def network_tasks(
@@ -206,10 +298,20 @@ def network_tasks(
     epochs: Iterable[int] | None = None,
     pairs: Iterable[str] = PAIRS,
     representation: str = "values",
+    noise_std: float | None = None,
+    records_dir: str | os.PathLike[str] | None = None,
 ) -> list[Task]:
-    """Tasks for every (epoch, layer, pair) asked for (default: all logged epochs, all layers, both pairs)."""
+    """Tasks for every (epoch, layer, pair) asked for (default: all logged epochs, all layers, both pairs); noisy
+    ones with ``noise_std`` (their truths cached in ``records_dir``, see :func:`noisy_network_task`)."""
     layer_list = list(range(1, record.n_layers + 1)) if layers is None else [int(v) for v in layers]
     epoch_list = record.epochs.tolist() if epochs is None else [int(e) for e in epochs]
+    if noise_std is not None:
+        return [
+            noisy_network_task(record, layer, epoch, pair, noise_std, records_dir=records_dir)
+            for epoch in epoch_list
+            for layer in layer_list
+            for pair in pairs
+        ]
     return [
         network_task(record, layer, epoch, pair, representation=representation)
         for epoch in epoch_list
@@ -218,30 +320,22 @@ def network_tasks(
     ]
 
 
-def parse_task_id(task_id: str) -> dict[str, str | int] | None:
-    """Split a network task id into ``record`` (the :attr:`TrainingRecord.name`), ``epoch``, ``layer``, ``pair``
-    and ``representation``; ``None`` if the id is not of this form. A resolver keyed by record name (e.g. a
-    directory of ``{record.name}.npz`` files) can then rebuild the task in a worker with :func:`task_from_id`."""
-    match = ID_PATTERN.match(task_id)
-    if match is None:
-        return None
-    return {
-        "record": match["record"],
-        "epoch": int(match["epoch"]),
-        "layer": int(match["layer"]),
-        "pair": match["pair"],
-        "representation": "codes" if match["codes"] else "values",
-    }
-
-
-def task_from_id(record: TrainingRecord, task_id: str) -> Task | None:
+def task_from_id(
+    record: TrainingRecord, task_id: str, *, records_dir: str | os.PathLike[str] | None = None
+) -> Task | None:
     """The task of ``record`` with id ``task_id``; ``None`` if the id is malformed, names another record, or asks
-    for an epoch or layer the record does not have."""
+    for an epoch or layer the record does not have. A noisy task's truth is read from (or computed into) the
+    record's cache in ``records_dir`` (see :func:`noisy_network_task`)."""
     parts = parse_task_id(task_id)
     if parts is None or parts["record"] != record.name:
         return None
     layer, epoch = int(parts["layer"]), int(parts["epoch"])
     if not 1 <= layer <= record.n_layers or epoch not in set(record.epochs.tolist()):
         return None
-    task = network_task(record, layer, epoch, str(parts["pair"]), representation=str(parts["representation"]))
+    if parts["noise_std"] is not None:
+        if format_noise(parts["noise_std"]) != task_id.rpartition("-b")[2]:
+            return None  # only the canonical spelling of a noise level names a task
+        task = noisy_network_task(record, layer, epoch, str(parts["pair"]), parts["noise_std"], records_dir=records_dir)
+    else:
+        task = network_task(record, layer, epoch, str(parts["pair"]), representation=str(parts["representation"]))
     return task if task.id == task_id else None

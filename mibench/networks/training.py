@@ -41,7 +41,7 @@ from mibench.networks.datasets import Dataset, stratified_split
 from mibench.networks.model import DIGITS_WIDTHS, TWELVE_BIT_WIDTHS, NetworkSpec, QuantizedMLP, torch_threads
 from mibench.validation import check_int
 
-__all__ = ["RECORD_FORMAT", "TrainingRecord", "compact_codes", "log_epochs", "train"]
+__all__ = ["RECORD_FORMAT", "TrainingRecord", "compact_codes", "log_epochs", "record_name", "train"]
 
 #: Version of the record layout and of the training procedure; part of every record's identity.
 RECORD_FORMAT = "1"
@@ -176,23 +176,8 @@ class TrainingRecord:
 
     @property
     def name(self) -> str:
-        """Readable run name for task ids, e.g. ``net-12bit-tanh-s0``; non-default settings add parts
-        (``-w16x8x4x2`` hidden widths, ``-b4`` bits, ``-tanhfixed``, ``-ownrange``, ``-f64``)."""
-        spec = self.spec
-        dataset = re.sub(r"[^A-Za-z0-9.]+", "_", self.dataset) or "data"
-        parts = ["net", dataset, spec.activation]
-        if _DEFAULT_WIDTHS.get(self.dataset) != spec.widths:
-            parts.append("w" + "x".join(str(w) for w in spec.widths[1:-1]))
-        if spec.bits != 8:
-            parts.append(f"b{spec.bits}")
-        if spec.activation == "tanh" and spec.tanh_range != "batch":
-            parts.append(f"tanh{spec.tanh_range}")
-        if spec.activation_range != "moving_average":
-            parts.append("ownrange")
-        if spec.dtype != "float32":
-            parts.append("f64")
-        parts.append(f"s{self.seed}")
-        return "-".join(parts)
+        """Readable run name for task ids, e.g. ``net-12bit-tanh-s0`` (:func:`record_name` of its settings)."""
+        return record_name(self.dataset, self.spec, self.seed)
 
     # --- storage ------------------------------------------------------------------------------------------------
 
@@ -250,6 +235,26 @@ class TrainingRecord:
                 seconds=float(meta.get("seconds", 0.0)),
                 format=meta["format"],
             )
+
+
+def record_name(dataset: str, spec: NetworkSpec, seed: int) -> str:
+    """The name of the record of a run, from its settings alone (so ids can be built before training), e.g.
+    ``net-12bit-tanh-s0``; non-default settings add parts (``-w16x8x4x2`` hidden widths, ``-b4`` bits,
+    ``-tanhfixed``, ``-ownrange``, ``-f64``)."""
+    dataset_part = re.sub(r"[^A-Za-z0-9.]+", "_", dataset) or "data"
+    parts = ["net", dataset_part, spec.activation]
+    if _DEFAULT_WIDTHS.get(dataset) != spec.widths:
+        parts.append("w" + "x".join(str(w) for w in spec.widths[1:-1]))
+    if spec.bits != 8:
+        parts.append(f"b{spec.bits}")
+    if spec.activation == "tanh" and spec.tanh_range != "batch":
+        parts.append(f"tanh{spec.tanh_range}")
+    if spec.activation_range != "moving_average":
+        parts.append("ownrange")
+    if spec.dtype != "float32":
+        parts.append("f64")
+    parts.append(f"s{int(seed)}")
+    return "-".join(parts)
 
 
 def _stack_codes(layer_codes: Sequence[np.ndarray]) -> np.ndarray:

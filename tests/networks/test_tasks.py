@@ -1,5 +1,6 @@
 """Network tasks: ids, exact truths, what the sampler returns under each representation, sampling without
-replacement from the finite population, and the context they supply to estimators."""
+replacement from the finite population, and the context they supply to estimators; noisy-network tasks: their
+channel, truth, context, and samples that are the clean rows plus Gaussian noise."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from mibench.networks.exact import layer_information
 from mibench.networks.model import NetworkSpec
 from mibench.networks.tasks import (
     BINS,
+    NOISY_FAMILY,
+    NOISY_VERSION,
     PopulationSampler,
     binning_edges,
     network_task,
     network_tasks,
+    noisy_network_task,
     parse_task_id,
     task_from_id,
     task_id,
@@ -167,4 +171,78 @@ def test_ids_parse_and_rebuild_from_a_record(record):
         "layer": 2,
         "pair": "ty",
         "representation": "codes",
+        "noise_std": None,
     }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Noisy-network tasks
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noisy_dir(record, tmp_path_factory):
+    from mibench.networks.records import save_record_file
+
+    folder = tmp_path_factory.mktemp("noisy-records")
+    save_record_file(record, folder)
+    return folder
+
+
+@pytest.mark.parametrize("pair", ["xt", "ty"])
+def test_noisy_task_carries_its_channel_truth_and_context(record, noisy_dir, pair) -> None:
+    from mibench.networks.noisy import MAX_STDERR, layer_truth, truth_method
+
+    task = noisy_network_task(record, 5, 2, pair, 0.1, records_dir=noisy_dir)
+    truth = layer_truth(record, 5, 2, pair, 0.1, records_dir=noisy_dir)
+    assert task.id == f"net-12bit-tanh-s0-e2-l5-{pair}-b0.1" and task.family == NOISY_FAMILY
+    assert task.truth == "monte carlo" and task.mi == truth.mi and 0 <= task.mi_stderr == truth.stderr <= MAX_STDERR
+    assert task.version == f"{NOISY_VERSION}-{record.digest}-b0.1-{truth_method()}"
+    assert task.channel is not None and task.channel.noise_std == 0.1
+    assert task.channel.target == ("input" if pair == "xt" else "labels")
+    assert (task.dim_x, task.dim_y) == ((12, 3) if pair == "xt" else (3, 1)) and not task.discrete  # T5: 3 units
+    quantized = network_task(record, 5, 2, pair)
+    assert task.context == {**quantized.context, "noise_std": 0.1, "noise_variance": 0.1**2}
+    assert task.params["noise_std"] == 0.1 and task.params["truth_value"] == truth.value
+    canonical_json(task.params)
+    canonical_json(dict(task.context))
+    # the noisy truth is below the exact one of the quantized layer (data processing), within the Monte Carlo
+    assert task.mi <= quantized.mi + 3 * task.mi_stderr
+
+
+def test_noisy_sample_is_the_clean_sample_plus_gaussian_noise(record, noisy_dir) -> None:
+    """The same rows for one seed; the noisy side differs from the clean values by N(0, b^2) draws."""
+    b = 0.05
+    xt = noisy_network_task(record, 3, 2, "xt", b, records_dir=noisy_dir)
+    x, t = xt.sample(4096, seed=11)
+    xc, s = xt.sample_clean(4096, seed=11)
+    np.testing.assert_array_equal(x, xc)  # X untouched: the same rows
+    weights = 2 ** np.arange(11, -1, -1)
+    np.testing.assert_array_equal(s, record.layer_values(3, 2)[(x @ weights).astype(int)])  # S = the row's layer
+    noise = (t - s).reshape(-1)
+    assert noise.size == 4096 * 5
+    assert abs(noise.mean()) < 4 * b / math.sqrt(noise.size)
+    assert noise.std() == pytest.approx(b, rel=0.02)
+    from scipy.stats import kstest
+
+    assert kstest(noise / b, "norm").pvalue > 1e-3
+    assert not np.array_equal(xt.sample(4096, seed=12)[1] - xt.sample_clean(4096, seed=12)[1], t - s)
+    ty = noisy_network_task(record, 3, 2, "ty", b, records_dir=noisy_dir)
+    tn, y = ty.sample(100, seed=3)
+    tc, yc = ty.sample_clean(100, seed=3)
+    np.testing.assert_array_equal(y, yc)
+    assert y.dtype == np.int64 and tn.dtype == np.float64 and 0 < np.std(tn - tc) < 2 * b
+
+
+def test_noisy_ids_rebuild_and_refuse_other_spellings(record, noisy_dir) -> None:
+    for tid in (task_id(record.name, 2, 6, "xt", noise_std=0.01), task_id(record.name, 0, 1, "ty", noise_std=0.1)):
+        task = task_from_id(record, tid, records_dir=noisy_dir)
+        assert task is not None and task.id == tid and parse_task_id(tid)["noise_std"] is not None
+        clone = pickle.loads(pickle.dumps(task))
+        np.testing.assert_array_equal(clone.sample(10, 3)[1], task.sample(10, 3)[1])
+    assert task_from_id(record, f"{record.name}-e2-l6-xt-b0.010", records_dir=noisy_dir) is None
+    assert task_from_id(record, f"{record.name}-e1-l6-xt-b0.01", records_dir=noisy_dir) is None  # epoch not logged
+    tasks = network_tasks(record, layers=[6], epochs=[2], noise_std=0.1, records_dir=noisy_dir)
+    assert [t.id for t in tasks] == [f"{record.name}-e2-l6-xt-b0.1", f"{record.name}-e2-l6-ty-b0.1"]
+    with pytest.raises(ValueError, match="noise level"):
+        noisy_network_task(record, 6, 2, "xt", -1.0)
