@@ -114,7 +114,8 @@ def _median_seconds(functions: dict[str, object], repeats: int) -> dict[str, flo
 def test_speed_numpy_vs_torch(benchmark, b):
     """n = 4096 corners drawn with replacement, d = 10. The estimator as shipped (control variate, draws for
     SE <= 0.01), the plain estimator of Goldfeld et al. (no control variate, draws for SE <= 0.01), and the plain
-    estimator's draws evaluated by numpy (``convolved_draws``) and by torch on 1 and 2 threads."""
+    estimator's draws evaluated by numpy (``convolved_draws``, on every core and on one thread) and by torch on 1
+    and 2 threads."""
     import torch
 
     n = 4096
@@ -138,6 +139,7 @@ def test_speed_numpy_vs_torch(benchmark, b):
         "estimator_shipped": lambda: shipped.estimate(np.zeros(n), centres),
         "estimator_plain": lambda: plain.estimate(np.zeros(n), centres),
         "numpy_plain_draws": lambda: convolved_draws(centres, b, draws, 1),
+        "numpy_plain_draws_1_thread": lambda: convolved_draws(centres, b, draws, 1, threads=1),
         "torch_1_thread_64_rows": torch_on(1, 64),
         "torch_2_threads_1024_rows": torch_on(2, 1024),
     }
