@@ -671,7 +671,7 @@ def test_a_missing_record_is_one_error_line(tmp_path, monkeypatch):
         repetitions=1,
     )
     run_module = importlib.import_module("mibench.runner.run")
-    monkeypatch.setattr(run_module, "get_suite", lambda name: network)
+    monkeypatch.setattr(run_module, "resolve_suite", lambda name: network)
     store = tmp_path / "s.sqlite"
     assert_user_error(invoke("run", "net", "--store", store, "--no-progress"), "network task", "--records DIR")
     assert_user_error(

@@ -21,6 +21,7 @@ README = REPO / "README.md"
 NOT_BUILT_IN = {
     "my-estimator": "the plugin example (an entry point the reader's package declares)",
     "my_package.module:MyEstimator": "the example of naming an unregistered class by import path",
+    "copula-gaussian": "the entry point of examples/plugin, registered once that package is installed",
 }
 
 _CALL = r"""\(\s*["']([^"']+)["']"""
