@@ -9,6 +9,9 @@ Built-in suites:
 * ``quick`` -- the first benchmark a new user runs: the Gaussian grid over dimension and MI level plus a slice of
   every other family, n up to 10 000, 5 seeds (reports/quick/ says how long it took).
 * ``bmi`` -- bmi's 40 "Beyond Normal" tasks at bmi's n = 5000 with 10 seeds, to compare with its published numbers.
+* ``networks`` -- network tasks with exact and Monte-Carlo truths: three layers of two small trained 12-bit networks
+  (tanh, ReLU) at initialisation and after training, quantized and read through Gaussian noise (b = 0.01, 0.1), at
+  n = N (every input once), 3 seeds; it trains its two records on its first run (see :mod:`mibench.networks.suite`).
 * ``standard`` -- every catalogue task (the sweeps over dimension 1-100 per side, MI 0-10 nats, Student nu 1-30 and
   sparsity) at n in {100, 300, 1000, 3000, 10000} with 5 seeds (KSG, Gaussian, binning, KL, weighted KL, KDE up
   to n = 3000, and MINE and InfoNCE on bmi's 40 tasks); reports/standard/ holds a run and its duration.
@@ -390,7 +393,30 @@ def _builtin_suites() -> dict[str, Suite]:
         description="Every catalogue task (all sweeps: dims 1-100, MI 0-10 nats, nu 1-30, sparsity), n 100-10 000, "
         "5 seeds.",
     )
-    return {suite.name: suite for suite in (smoke, quick, bmi, standard)}
+    return {suite.name: suite for suite in (smoke, quick, bmi, standard, _networks_suite())}
+
+
+def _networks_suite() -> Suite:
+    """``networks``: quantized network tasks (exact truths) and the same layers read through Gaussian noise
+    (Monte-Carlo truths) of two small 12-bit networks (see :mod:`mibench.networks.suite`); its ids come from the
+    networks' settings, so listing it trains nothing."""
+    from mibench.networks.suite import SUITE_NETWORKS, suite_task_ids
+
+    noisy_only = ("*-xt-b*", "*-ty-b*")  # the channel-only estimator's jobs, so n_jobs counts them right
+    return Suite(
+        name="networks",
+        tasks=suite_task_ids(),
+        estimators=(
+            *_specs("ksg", "binning", "kde-upper", "kde-lower"),
+            EstimatorSpec("gaussian-convolution", tasks=noisy_only),
+            EstimatorSpec("gaussian"),
+        ),
+        sample_sizes=(SUITE_NETWORKS.n_rows,),
+        repetitions=3,
+        timeout=300.0,
+        description="12-bit tanh and ReLU nets: quantized layers (exact truth) and the same layers with Gaussian "
+        "noise b = 0.01, 0.1 (Monte Carlo), n = N; trains its 2 records on first run.",
+    )
 
 
 @cache

@@ -134,7 +134,10 @@ def run_suite(
         executor: ``"process"`` (local worker processes) or ``"inline"`` (this process, no time limit).
         progress: show a progress bar with ETA on stderr.
         records_dir: the directory of training records that the suite's network tasks are rebuilt from. Recorded
-            in the run's options; not part of any job key (a record's digest is in its tasks' versions).
+            in the run's options; not part of any job key (a record's digest is in its tasks' versions). The
+            ``networks`` suite trains its own records into it when they are missing (by default into ``records/``
+            beside the default store), and the noisy tasks' truths are computed into caches there before any job
+            runs.
 
     Raises:
         UnknownNameError: an unknown suite, estimator, task or task pattern.
@@ -163,6 +166,7 @@ def run_suite(
     if limit is not None and not limit > 0:
         raise InvalidOptionError(f"timeout must be positive seconds or None, got {limit}")
     records = None if records_dir is None else str(Path(records_dir).resolve())
+    records = _prepare_network_tasks(suite.tasks, records, workers, progress)
 
     resolved = resolve_tasks(suite.tasks, records)  # every task once, before anything runs
     all_jobs = expand(suite, tasks=resolved)
@@ -233,6 +237,20 @@ def run_suite(
     finally:
         if owns_store:
             results.close()
+
+
+def _prepare_network_tasks(task_ids: Sequence[str], records: str | None, workers: int, progress: bool) -> str | None:
+    """Before the tasks are resolved: train the ``networks`` suite's records that are missing and compute the noisy
+    network tasks' truths into their caches on ``workers`` processes (:func:`mibench.networks.suite.prepare_records`),
+    so that neither the coordinator nor a worker computes a truth while jobs run. Returns the records directory: the
+    one given, or ``records/`` beside the default store when none was given and the suite's own records are asked.
+    """
+    from mibench.networks.suite import prepare_records
+
+    folder = prepare_records(
+        task_ids, records, default_dir=default_store_path().parent / "records", jobs=workers, progress=progress
+    )
+    return None if folder is None else str(folder.resolve())
 
 
 def _describe(estimator: str | EstimatorSpec) -> Any:
