@@ -400,11 +400,11 @@ def _networks_suite() -> Suite:
     """``networks``: quantized network tasks (exact truths) and the same layers read through Gaussian noise
     (Monte-Carlo truths) of two small 12-bit networks (see :mod:`mibench.networks.suite`); its ids come from the
     networks' settings, so listing it trains nothing."""
-    from mibench.networks.suite import SUITE_NETWORKS, suite_task_ids
+    from mibench.networks.suite import NETWORKS_SUITE, SUITE_NETWORKS, suite_task_ids
 
     noisy_only = ("*-xt-b*", "*-ty-b*")  # the channel-only estimator's jobs, so n_jobs counts them right
     return Suite(
-        name="networks",
+        name=NETWORKS_SUITE,
         tasks=suite_task_ids(),
         estimators=(
             *_specs("ksg", "binning", "kde-upper", "kde-lower"),

@@ -10,11 +10,12 @@ quantization, no restart rule), at two of its logged epochs (initialisation and 
 Its task ids depend only on these settings (:func:`suite_task_ids`; a record's name comes from its settings,
 :func:`~mibench.networks.training.record_name`): listing the suite trains nothing, imports no torch and writes no
 file. Running it (:func:`prepare_records`, called by :func:`mibench.runner.run_suite` before the tasks are resolved)
-trains the records that the records directory lacks -- once; a rerun reuses them -- and computes the noisy tasks'
-truths into their caches (:func:`~mibench.networks.noisy.fill_truths`). Without a records directory the run uses the
-default one, ``records/`` beside the default results store (``.mibench/records``), and says so. Retraining on another
-machine need not give bit-identical records; the record's digest is in every task's version, so results of
-different records never mix.
+trains the records that the records directory lacks (only for the suite called ``networks``: other runs never train)
+-- once; a rerun reuses them -- and computes the noisy tasks' truths into their caches
+(:func:`~mibench.networks.noisy.fill_truths`). Without a records directory the run uses the default one,
+``records/`` beside the default results store (``.mibench/records``), and says so. Retraining on another machine
+need not give bit-identical records; the record's digest is in every task's version, so results of different records
+never mix.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mibench.networks.training import TrainingRecord
 
 __all__ = [
+    "NETWORKS_SUITE",
     "SUITE_NETWORKS",
     "SuiteNetworks",
     "prepare_records",
@@ -88,6 +90,8 @@ class SuiteNetworks:
 
 #: The ``networks`` suite's networks.
 SUITE_NETWORKS = SuiteNetworks()
+#: The name of the built-in suite that trains these networks when a run needs them.
+NETWORKS_SUITE = "networks"
 
 
 def suite_record_names(networks: SuiteNetworks | None = None) -> dict[str, str]:
@@ -148,20 +152,21 @@ def prepare_records(
     records_dir: str | os.PathLike[str] | None,
     *,
     default_dir: str | os.PathLike[str],
+    suite_name: str | None = None,
     jobs: int = 1,
     progress: bool | Callable[[str], None] = False,
     networks: SuiteNetworks | None = None,
 ) -> Path | None:
-    """Make the network tasks among ``task_ids`` resolvable: train the suite's missing records, fill the noisy tasks'
-    truth caches. Returns the records directory to resolve them from.
+    """Make the network tasks among ``task_ids`` resolvable before a run: for the ``networks`` suite
+    (``suite_name == "networks"``), train its records that the records directory lacks; for any run, fill the noisy
+    tasks' truth caches. Returns the records directory to resolve the tasks from.
 
-    Without network tasks, ``records_dir`` is returned unchanged (``None`` stays ``None``). Only records that tasks of
-    the suite itself ask for (ids among :func:`suite_task_ids`) are trained, and only when the records directory lacks
-    them; any other record is the business of whoever made it (an information-plane study, a user), and resolving its
-    tasks reports a missing one. Without a records directory, ``default_dir`` is used when every network task is one
-    of the suite's; otherwise ``None`` is returned and resolving reports the missing directory. ``progress``: lines
-    on stderr (``True``) or to a callable. ``networks``: the suite's networks (default :data:`SUITE_NETWORKS`, read
-    when called).
+    Without network tasks, ``records_dir`` is returned unchanged (``None`` stays ``None``). Only the ``networks``
+    suite trains, only its own records (the record names of :func:`suite_task_ids`), and only when they are missing;
+    any other record is the business of whoever made it (an information-plane study, a user), and resolving its tasks
+    reports a missing one. Without a records directory the ``networks`` suite uses ``default_dir``; any other run
+    gets ``None`` back and resolving reports the missing directory. ``progress``: lines on stderr (``True``) or to a
+    callable. ``networks``: the suite's networks (default :data:`SUITE_NETWORKS`, read when called).
     """
     from mibench.networks.noisy import fill_truths
     from mibench.networks.records import record_file
@@ -172,27 +177,28 @@ def prepare_records(
     network = [tid for tid in ids if parse_task_id(tid) is not None]
     if not network:
         return None if records_dir is None else Path(records_dir)
-    own_ids = set(suite_task_ids(networks))
-    ours = {name: act for act, name in suite_record_names(networks).items()}
-    trainable = {parse_task_id(tid)["record"] for tid in network if tid in own_ids}  # type: ignore[index]
+    own = suite_name == NETWORKS_SUITE
     if records_dir is None:
-        if not set(network) <= own_ids:
+        if not own:
             return None
         records_dir = default_dir
     folder = Path(records_dir)
-    if say is not None and trainable:
-        say(f"records directory: {folder}")
-    for name in sorted(trainable):
-        if record_file(folder, name).is_file():
-            continue
+    if own:
+        ours = {name: act for act, name in suite_record_names(networks).items()}
+        wanted = {parse_task_id(tid)["record"] for tid in network} & set(ours)  # type: ignore[index]
         if say is not None:
-            say(f"training {name} ({networks.epochs} epochs, once; later runs reuse it)")
-        started = time.perf_counter()
-        record = train_suite_record(ours[name], folder, networks)
-        if say is not None:
-            say(
-                f"trained {name} in {time.perf_counter() - started:.1f} s "
-                f"(train accuracy {record.train_accuracy[-1]:.3f}): {record_file(folder, name)}"
-            )
+            say(f"records directory: {folder}")
+        for name in sorted(wanted):
+            if record_file(folder, name).is_file():
+                continue
+            if say is not None:
+                say(f"training {name} ({networks.epochs} epochs, once; later runs reuse it)")
+            started = time.perf_counter()
+            record = train_suite_record(ours[name], folder, networks)
+            if say is not None:
+                say(
+                    f"trained {name} in {time.perf_counter() - started:.1f} s "
+                    f"(train accuracy {record.train_accuracy[-1]:.3f}): {record_file(folder, name)}"
+                )
     fill_truths(network, folder, jobs=jobs, progress=say)
     return folder

@@ -43,7 +43,8 @@ not a network trained with noise. The task carries an :class:`~mibench.interface
 ``"input"`` for ``xt``: ``(X, T)``; ``"labels"`` for ``ty``: ``(T, Y)``) whose clean sampler draws the same rows
 before the noise, so white-box estimators (Gaussian convolution, the KDE bounds) can read the clean values. The truth
 is Monte Carlo over the exact mixture of the layer's ``N`` values with a standard error of at most 0.01 nats,
-``truth="monte carlo"``, cached beside the record (:mod:`~mibench.networks.noisy`); ``family="noisy-network"``.
+``truth="monte carlo"``, cached beside the record (:mod:`~mibench.networks.noisy`). Its family is ``"network"``, as
+the quantized tasks' (their truths differ in ``truth`` and ``mi_stderr``; ``params["noise_std"]`` and the id say b).
 Estimator context: the quantized task's (the same fixed binning edges -- noisy values outside them fall in the
 outermost cells, as :class:`~mibench.estimators.binning.Binning` does with fixed edges -- the other side as
 symbols, the KDE target) plus the channel's ``noise_std``, ``noise_variance`` and ``target``.
@@ -87,7 +88,6 @@ __all__ = [
     "FAMILY",
     "ID_PATTERN",
     "NOISE_LEVELS",
-    "NOISY_FAMILY",
     "NOISY_VERSION",
     "PAIRS",
     "REPRESENTATIONS",
@@ -103,8 +103,6 @@ __all__ = [
 ]
 
 FAMILY = "network"
-#: The family of the noisy-network tasks (a layer read through Gaussian noise; Monte-Carlo truth).
-NOISY_FAMILY = "noisy-network"
 #: 2: samples are drawn without replacement from the population (1 drew rows with replacement).
 VERSION = "2"
 #: The noisy tasks' own version (their versions also carry the record digest, b and the truth method).
@@ -258,7 +256,7 @@ def noisy_network_task(
     quantity = f"I(X; {symbol})" if pair == "xt" else f"I({symbol}; Y)"
     return Task(
         id=task_id(record.name, epoch, layer, pair, noise_std=b),
-        family=NOISY_FAMILY,
+        family=FAMILY,
         dim_x=dim_x,
         dim_y=dim_y,
         mi=truth.mi,

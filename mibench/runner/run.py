@@ -166,7 +166,7 @@ def run_suite(
     if limit is not None and not limit > 0:
         raise InvalidOptionError(f"timeout must be positive seconds or None, got {limit}")
     records = None if records_dir is None else str(Path(records_dir).resolve())
-    records = _prepare_network_tasks(suite.tasks, records, workers, progress)
+    records = _prepare_network_tasks(suite.name, suite.tasks, records, workers, progress)
 
     resolved = resolve_tasks(suite.tasks, records)  # every task once, before anything runs
     all_jobs = expand(suite, tasks=resolved)
@@ -239,16 +239,23 @@ def run_suite(
             results.close()
 
 
-def _prepare_network_tasks(task_ids: Sequence[str], records: str | None, workers: int, progress: bool) -> str | None:
-    """Before the tasks are resolved: train the ``networks`` suite's records that are missing and compute the noisy
-    network tasks' truths into their caches on ``workers`` processes (:func:`mibench.networks.suite.prepare_records`),
-    so that neither the coordinator nor a worker computes a truth while jobs run. Returns the records directory: the
-    one given, or ``records/`` beside the default store when none was given and the suite's own records are asked.
-    """
+def _prepare_network_tasks(
+    name: str, task_ids: Sequence[str], records: str | None, workers: int, progress: bool
+) -> str | None:
+    """Before the tasks are resolved: for the ``networks`` suite, train its records that are missing; for any run,
+    compute the noisy network tasks' truths into their caches on ``workers`` processes
+    (:func:`mibench.networks.suite.prepare_records`), so that neither the coordinator nor a worker computes a truth
+    while jobs run. Returns the records directory: the one given, or for the ``networks`` suite ``records/`` beside
+    the default store when none was given."""
     from mibench.networks.suite import prepare_records
 
     folder = prepare_records(
-        task_ids, records, default_dir=default_store_path().parent / "records", jobs=workers, progress=progress
+        task_ids,
+        records,
+        default_dir=default_store_path().parent / "records",
+        suite_name=name,
+        jobs=workers,
+        progress=progress,
     )
     return None if folder is None else str(folder.resolve())
 

@@ -65,9 +65,12 @@ def test_prepare_leaves_other_runs_alone(tmp_path: Path) -> None:
     default = tmp_path / "default"
     assert prepare_records(["gaussian-pairs-1x1-rho0.5"], None, default_dir=default) is None
     assert prepare_records(["gaussian-pairs-1x1-rho0.5"], tmp_path, default_dir=default) == tmp_path
-    # a network task that is not the suite's: no default directory, nothing trained
-    assert prepare_records(["net-12bit-tanh-s0-e3-l1-xt"], None, default_dir=default) is None
-    assert prepare_records(["net-12bit-tanh-s0-e3-l1-xt"], tmp_path / "r", default_dir=default) == tmp_path / "r"
+    # another suite's network tasks, even with the suite's record names: no default directory, nothing trained
+    own = suite_task_ids()[:3]
+    for suite_name in (None, "my-suite"):
+        assert prepare_records(own, None, default_dir=default, suite_name=suite_name) is None
+        folder = tmp_path / "r"
+        assert prepare_records(own, folder, default_dir=default, suite_name=suite_name) == folder
     assert not default.exists() and not (tmp_path / "r").exists()
 
 
@@ -79,7 +82,7 @@ def small(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("MIBENCH_STORE", str(tmp_path / "store" / "results.sqlite"))
     noisy = ("*-xt-b*", "*-ty-b*")
     suite = Suite(
-        name="networks-small",
+        name="networks",  # the built-in suite's name: the one that trains its records
         tasks=suite_task_ids(),
         estimators=(
             EstimatorSpec("binning"),
@@ -129,7 +132,8 @@ def test_the_suite_trains_once_fills_truths_and_resumes(small, tmp_path: Path, c
     assert len(frame) == full.n_jobs and set(frame["status"]) == {"ok"}
     assert {opts["records_dir"] for opts in options} == {str(records.resolve())}
     noisy_rows = frame[frame["task_id"].str.contains("-b0.1")]
-    assert set(noisy_rows["family"]) == {"noisy-network"} and (noisy_rows["mi_stderr"] > 0).any()
+    assert set(frame["family"]) == {"network"} and (noisy_rows["mi_stderr"] > 0).any()
+    assert set(noisy_rows["true_mi"]) != set(frame[~frame["task_id"].str.contains("-b0.1")]["true_mi"])
     convolution = frame[frame["estimator"] == "gaussian-convolution"]
     assert len(convolution) == 2 * 4 and convolution["task_id"].str.contains("-b").all()
     assert json.loads(convolution["info"].iloc[0])["white_box"] is True

@@ -17,7 +17,6 @@ from mibench.networks.exact import layer_information
 from mibench.networks.model import NetworkSpec
 from mibench.networks.tasks import (
     BINS,
-    NOISY_FAMILY,
     NOISY_VERSION,
     PopulationSampler,
     binning_edges,
@@ -195,7 +194,7 @@ def test_noisy_task_carries_its_channel_truth_and_context(record, noisy_dir, pai
 
     task = noisy_network_task(record, 5, 2, pair, 0.1, records_dir=noisy_dir)
     truth = layer_truth(record, 5, 2, pair, 0.1, records_dir=noisy_dir)
-    assert task.id == f"net-12bit-tanh-s0-e2-l5-{pair}-b0.1" and task.family == NOISY_FAMILY
+    assert task.id == f"net-12bit-tanh-s0-e2-l5-{pair}-b0.1" and task.family == "network"
     assert task.truth == "monte carlo" and task.mi == truth.mi and 0 <= task.mi_stderr == truth.stderr <= MAX_STDERR
     assert task.version == f"{NOISY_VERSION}-{record.digest}-b0.1-{truth_method()}"
     assert task.channel is not None and task.channel.noise_std == 0.1
