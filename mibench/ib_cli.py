@@ -1,14 +1,20 @@
 """``mibench ib``: the information-plane study from the command line.
 
     mibench ib run [--preset default|paper|smoke] [--data 12bit|digits|PATH] [--activations tanh,relu]
-                   [--seeds N] [--epochs N] [--estimators binning,ksg,...] [--out DIR] [--jobs N] [--store PATH]
+                   [--seeds N] [--epochs N] [--estimators binning,ksg,...] [--layers 1,2,...] [--noise B]
+                   [--records DIR] [--out DIR] [--jobs N] [--store PATH]
     mibench ib report DIR
 
-``ib run`` trains (reusing records already in ``DIR/records``), runs the study's suite of network tasks through
-the runner into the results store (``DIR/results.sqlite`` unless ``--store``), then writes ``planes.csv``,
-``fidelity.csv``, ``findings.json``, ``planes.png`` and ``report.md`` in ``DIR``. Interrupted, it resumes where it
-stopped when run again. ``ib report`` redoes the scores, the figure and the report from the store and the records
-(nothing is trained or estimated). User mistakes print ``error: ...`` and exit with status 2, as the rest of the CLI.
+``ib run`` trains (reusing records already in the records directory, ``DIR/records`` unless ``--records``), runs
+the study's suite of network tasks through the runner into the results store (``DIR/results.sqlite`` unless
+``--store``), then writes ``planes.csv``, ``fidelity.csv``, ``findings.json``, ``planes.png`` and ``report.md`` in
+``DIR``. With ``--noise B`` the study reads each layer of the same trained networks through Gaussian noise of
+standard deviation B (Monte-Carlo truths, KSG and binning on the noisy values, the KDE bounds and the
+Gaussian-convolution estimator on the clean values; clustering beside compression: also ``clustering.csv`` and
+``clustering.png``); its directory defaults to ``ib-PRESET-bB`` and its records to the quantized study's
+``ib-PRESET/records`` when that exists. Interrupted, it resumes where it stopped when run again. ``ib report``
+redoes the scores, the figures and the report from the store and the records (nothing is trained or estimated).
+User mistakes print ``error: ...`` and exit with status 2, as the rest of the CLI.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ __all__ = ["ib"]
 
 @click.group("ib", context_settings={"help_option_names": ["-h", "--help"]})
 def ib() -> None:
-    """Information-plane study on quantized networks: exact planes vs estimators (values shown in bits)."""
+    """Information-plane study on quantized networks: exact planes vs estimators (values shown in bits); with --noise,
+    the noisy planes (Monte-Carlo truth)."""
 
 
 @ib.command("run")
@@ -48,6 +55,23 @@ def ib() -> None:
     help="Comma-separated registered estimator names (e.g. binning,ksg,kde-upper), or 'none' for exact planes only.",
 )
 @click.option("--hidden", default=None, help="Hidden widths for a data file, e.g. 10,7,5,4,3.")
+@click.option(
+    "--layers", default=None, help="Comma-separated layers (1-based; the last is the output) to estimate [all]."
+)
+@click.option(
+    "--noise",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Read each layer of the trained networks through Gaussian noise of this standard deviation (a noisy "
+    "study: Monte-Carlo truths, white-box KDE bounds and Gaussian convolution; e.g. 0.1).",
+)
+@click.option(
+    "--records",
+    "records_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Records directory to reuse and train into [DIR/records; with --noise: ib-PRESET/records if it exists].",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Study directory [ib-PRESET].")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option(
@@ -66,15 +90,19 @@ def run_command(
     epochs: int | None,
     estimators: str | None,
     hidden: str | None,
+    layers: str | None,
+    noise: float | None,
+    records_dir: str | None,
     out_dir: str | None,
     jobs: int | None,
     store_path: str | None,
     no_progress: bool,
 ) -> None:
-    """Train, run the estimators on the network tasks through the runner, score and draw (resumes in --out)."""
+    """Train, run the estimators on the network tasks through the runner, score and draw (resumes in --out); with
+    --noise, the same networks read through Gaussian noise."""
     from mibench.networks.config import preset
     from mibench.networks.restarts import RestartLimitError
-    from mibench.networks.study import analyse_study, run_study
+    from mibench.networks.study import analyse_study, run_study, study_name
 
     with user_errors():
         overrides: dict[str, object] = {}
@@ -94,10 +122,24 @@ def run_command(
         if estimators is not None:
             names = split_list(estimators) or []
             overrides["estimators"] = () if names == ["none"] else tuple(names)
+        if layers is not None:
+            try:
+                overrides["layers"] = tuple(int(v) for v in split_list(layers) or ())
+            except ValueError:
+                raise ValueError(f"--layers must be comma-separated integers, got {layers!r}") from None
+        if noise is not None:
+            overrides["noise_std"] = noise
         config = preset(preset_name, **overrides)
-        out = Path(out_dir) if out_dir else Path(f"ib-{preset_name}")
+        out = Path(out_dir) if out_dir else Path(study_name(config))
+        records = Path(records_dir) if records_dir else None
+        if records is None and noise is not None and (Path(f"ib-{preset_name}") / "records").is_dir():
+            records = Path(f"ib-{preset_name}") / "records"
+        if records is not None:
+            click.echo(f"records: {records}", err=True)
         try:
-            result = run_study(config, out, progress=not no_progress, store_path=store_path, jobs=jobs)
+            result = run_study(
+                config, out, progress=not no_progress, store_path=store_path, jobs=jobs, records_dir=records
+            )
         except RestartLimitError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)

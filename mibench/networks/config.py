@@ -14,6 +14,14 @@ Presets (:func:`preset`):
   the restart rule, estimators on 40 of the logged epochs. Its records are large (tens of MB each). Measured costs
   of the presets are in ``reports/``.
 
+**Noisy studies** (``noise_std`` set; ``mibench ib run --noise b``): the same trained networks, each layer read
+through Gaussian noise ``N(0, b^2 I)`` (:mod:`~mibench.networks.noisy`); the planes' truth is Monte Carlo over the
+exact mixture at the estimated epochs. A preset asked with a noise level takes its :data:`NOISY_PRESETS` settings
+first (explicit overrides still win): the estimators KSG and binning on the noisy values, and the white-box ones on
+the same rows' clean values (the KDE bounds with noise variance ``b^2`` and the Gaussian-convolution estimator), on
+fewer epochs and layers so that the truths and estimators fit the time a study should take (``default``: 6 epochs,
+every layer; measured in ``reports/ib-noisy/``).
+
 **Restart rule** (Lorenzen et al.; on in ``default`` and ``paper``): a run whose training accuracy is below
 ``restart_accuracy`` (0.55) at any logged epoch at or after ``restart_epoch`` (1000) is restarted with a new
 initialisation (:mod:`~mibench.networks.restarts`).
@@ -28,10 +36,19 @@ from typing import Any
 
 import numpy as np
 
+from mibench.networks.ids import check_noise
 from mibench.suites import EstimatorSpec
 from mibench.validation import check_int
 
-__all__ = ["DEFAULT_ESTIMATORS", "PRESETS", "StudyConfig", "estimator_spec", "preset"]
+__all__ = [
+    "DEFAULT_ESTIMATORS",
+    "NOISY_ESTIMATORS",
+    "NOISY_PRESETS",
+    "PRESETS",
+    "StudyConfig",
+    "estimator_spec",
+    "preset",
+]
 
 
 def estimator_spec(value: str | EstimatorSpec | Mapping[str, Any]) -> EstimatorSpec:
@@ -55,6 +72,18 @@ DEFAULT_ESTIMATORS: tuple[EstimatorSpec, ...] = (
 )
 
 
+#: The estimators of a noisy study: KSG and binning on the noisy sample; the KDE bounds and the Gaussian-convolution
+#: estimator on the same rows' clean values with the channel's noise (white-box; optional where not registered).
+NOISY_ESTIMATORS: tuple[EstimatorSpec, ...] = (
+    EstimatorSpec("ksg"),
+    EstimatorSpec("binning"),
+    EstimatorSpec("kde-upper"),
+    EstimatorSpec("kde-lower"),
+    EstimatorSpec("gaussian-convolution"),
+)
+_NOISY_OPTIONAL = ("kde-upper", "kde-lower", "gaussian-convolution")
+
+
 @dataclass(frozen=True)
 class StudyConfig:
     """What an information-plane study trains, logs and estimates.
@@ -72,6 +101,9 @@ class StudyConfig:
         optional: names among ``estimators`` that are skipped (and listed as unavailable) when not registered.
         estimator_epochs: run the estimators on this many of the logged epochs (evenly spaced by position, always
             the first and the last; the exact planes use every logged epoch); ``None``: on all of them.
+        layers: the layers (1-based; the last is the output) the estimators run on; ``None``: every layer.
+        noise_std: read each layer through Gaussian noise of this standard deviation (a noisy study: Monte-Carlo
+            truths at the estimated epochs and layers); ``None``: the quantized layers, exact truths.
         learning_rate, batch_size, split_seed: training as the paper (Adam 1e-4, 256, stratified split seed 1000).
         restart_accuracy: the restart rule's threshold (``None``: off), checked at logged epochs
             ``>= restart_epoch``; at most ``max_restarts`` restarts per seed.
@@ -98,6 +130,8 @@ class StudyConfig:
     restart_epoch: int = 1000
     max_restarts: int = 10
     threads: int = 1
+    layers: tuple[int, ...] | None = None
+    noise_std: float | None = None
 
     def __post_init__(self) -> None:
         from mibench.networks.model import ACTIVATIONS
@@ -126,6 +160,12 @@ class StudyConfig:
             raise ValueError(f"hidden widths must be integers >= 1, got {self.hidden!r}")
         if self.estimator_epochs is not None:
             check_int("estimator_epochs", self.estimator_epochs, 2)
+        layers = None if self.layers is None else tuple(int(v) for v in self.layers)
+        if layers is not None and (not layers or min(layers) < 1 or len(set(layers)) != len(layers)):
+            raise ValueError(f"layers must be distinct integers >= 1 (1-based; the last is the output), got {layers}")
+        noise = None if self.noise_std is None else check_noise(self.noise_std)
+        object.__setattr__(self, "layers", None if layers is None else tuple(sorted(layers)))
+        object.__setattr__(self, "noise_std", noise)
         object.__setattr__(self, "activations", activations)
         object.__setattr__(self, "seeds", seeds)
         object.__setattr__(self, "estimators", estimators)
@@ -174,7 +214,21 @@ class StudyConfig:
         out["hidden"] = None if self.hidden is None else list(self.hidden)
         out["estimators"] = [{"name": e.name, "params": dict(e.params)} for e in self.estimators]
         out["optional"] = list(self.optional)
+        out["layers"] = None if self.layers is None else list(self.layers)
         return out
+
+    def estimated_layers(self, n_layers: int) -> list[int]:
+        """The layers the estimators run on, of a network with ``n_layers`` recorded layers.
+
+        Raises:
+            ValueError: ``layers`` names a layer the network does not have.
+        """
+        if self.layers is None:
+            return list(range(1, n_layers + 1))
+        missing = [layer for layer in self.layers if layer > n_layers]
+        if missing:
+            raise ValueError(f"layers {missing} do not exist: the network has {n_layers} (the last is the output)")
+        return list(self.layers)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StudyConfig:
@@ -185,6 +239,7 @@ class StudyConfig:
         data["hidden"] = None if data.get("hidden") is None else tuple(data["hidden"])
         data["estimators"] = tuple(estimator_spec(e) for e in data.get("estimators", ()))
         data["optional"] = tuple(data.get("optional", ()))
+        data["layers"] = None if data.get("layers") is None else tuple(data["layers"])
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -214,11 +269,26 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+#: What a preset changes when it is asked with a noise level (before the explicit overrides): the noisy estimators,
+#: and the epochs and layers that keep the Monte-Carlo truths and the estimators within the study's time.
+NOISY_PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "estimators": (EstimatorSpec("binning"), EstimatorSpec("kde-upper"), EstimatorSpec("gaussian-convolution")),
+        "optional": _NOISY_OPTIONAL,
+        "layers": (5, 6),
+    },
+    "default": {"estimators": NOISY_ESTIMATORS, "optional": _NOISY_OPTIONAL, "estimator_epochs": 6},
+    "paper": {"estimators": NOISY_ESTIMATORS, "optional": _NOISY_OPTIONAL, "estimator_epochs": 40},
+}
+
+
 def preset(name: str, **overrides: Any) -> StudyConfig:
     """The :class:`StudyConfig` of a preset (``"smoke"``, ``"default"``, ``"paper"``) with ``overrides`` applied
-    (``None`` values are ignored)."""
+    (``None`` values are ignored). With a ``noise_std`` the preset's :data:`NOISY_PRESETS` settings come first."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
     settings = dict(PRESETS[name])
+    if overrides.get("noise_std") is not None:
+        settings.update(NOISY_PRESETS[name])
     settings.update({k: v for k, v in overrides.items() if v is not None})
     return StudyConfig(**settings)

@@ -1,9 +1,11 @@
 """How faithfully an estimator draws the information plane, and what the exact planes show.
 
 Input: the tidy planes table of :mod:`~mibench.report.information_plane` (``activation, seed, layer, epoch, source,
-i_xt_bits, i_ty_bits, ...``; ``source == "exact"`` the truth). Estimator rows are compared with the exact row of
-the same (activation, seed, layer, epoch); estimators may cover only some of the logged epochs, and the
-comparisons use exactly the epochs an estimator has. Failed estimates are NaN and are left out (counted).
+i_xt_bits, i_ty_bits, ...``; the truth's source is ``"exact"`` for quantized layers and ``"truth"`` for the
+Monte-Carlo truth of a noisy study, :data:`TRUTH_SOURCES`; a table holds one of them). Estimator rows are compared
+with the exact row of the same (activation, seed, layer, epoch); estimators may cover only some of the logged
+epochs, and the comparisons use exactly the epochs an estimator has. Failed estimates are NaN and are left out
+(counted).
 
 Scores per estimator (:func:`error_table`, :func:`trajectory_scores`, :func:`fidelity`):
 
@@ -39,12 +41,16 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = [
+    "CLUSTERING_TOLERANCE",
     "PHASE_TOLERANCE_BITS",
+    "TRUTH_SOURCES",
     "aligned",
+    "clustering_findings",
     "error_table",
     "exact_curves",
     "fidelity",
     "findings",
+    "is_truth",
     "phase_signs",
     "sign_with_tolerance",
     "spearman",
@@ -53,7 +59,11 @@ __all__ = [
 
 #: Changes of I(X;T) smaller than this (bits) count as flat in the phase signs and the findings.
 PHASE_TOLERANCE_BITS = 0.05
+#: A relative change of the clustering ratio smaller than this counts as no change (see :func:`clustering_findings`).
+CLUSTERING_TOLERANCE = 0.05
 EXACT = "exact"
+#: The sources that hold the truth in a planes table: the exact planes, the Monte-Carlo truth of a noisy study.
+TRUTH_SOURCES = (EXACT, "truth")
 _KEYS = ["activation", "seed", "layer", "epoch"]
 
 
@@ -92,22 +102,27 @@ def spearman(a: Any, b: Any) -> float:
         return float(spearmanr(a[ok], b[ok]).statistic)
 
 
+def is_truth(planes: pd.DataFrame) -> pd.Series:
+    """Which rows of a planes table hold the truth (:data:`TRUTH_SOURCES`)."""
+    return planes["source"].isin(TRUTH_SOURCES)
+
+
 def _check(planes: pd.DataFrame) -> None:
     missing = [c for c in [*_KEYS, "source", "i_xt_bits", "i_ty_bits"] if c not in planes.columns]
     if missing:
         raise ValueError(f"planes table lacks columns {missing}")
-    if not (planes["source"] == EXACT).any():
-        raise ValueError("planes table has no exact rows (source == 'exact')")
+    if not is_truth(planes).any():
+        raise ValueError(f"planes table has no truth rows (source in {TRUTH_SOURCES})")
 
 
 def aligned(planes: pd.DataFrame) -> pd.DataFrame:
     """Estimator rows joined with their exact rows: ``source, activation, seed, layer, epoch, est_xt, est_ty,
     exact_xt, exact_ty`` (bits)."""
     _check(planes)
-    exact = planes[planes["source"] == EXACT][[*_KEYS, "i_xt_bits", "i_ty_bits"]].rename(
+    exact = planes[is_truth(planes)][[*_KEYS, "i_xt_bits", "i_ty_bits"]].rename(
         columns={"i_xt_bits": "exact_xt", "i_ty_bits": "exact_ty"}
     )
-    est = planes[planes["source"] != EXACT][["source", *_KEYS, "i_xt_bits", "i_ty_bits"]].rename(
+    est = planes[~is_truth(planes)][["source", *_KEYS, "i_xt_bits", "i_ty_bits"]].rename(
         columns={"i_xt_bits": "est_xt", "i_ty_bits": "est_ty"}
     )
     out = est.merge(exact, on=_KEYS, how="inner")
@@ -288,7 +303,7 @@ def fidelity(planes: pd.DataFrame, tol: float = PHASE_TOLERANCE_BITS) -> pd.Data
 def exact_curves(planes: pd.DataFrame) -> pd.DataFrame:
     """Seed-averaged exact curves: per (activation, layer, epoch) the mean ``i_xt_bits``, ``i_ty_bits``."""
     _check(planes)
-    exact = planes[planes["source"] == EXACT]
+    exact = planes[is_truth(planes)]
     out = exact.groupby(["activation", "layer", "epoch"], sort=True)[["i_xt_bits", "i_ty_bits"]].mean()
     return out.reset_index()
 
@@ -345,7 +360,7 @@ def findings(
     ``hidden_compression_mean_bits``); ``None`` otherwise.
     """
     _check(planes)
-    exact = planes[planes["source"] == EXACT]
+    exact = planes[is_truth(planes)]
     n_layers = int(exact["layer"].max())
     log_n = float(np.nanmax(exact["i_xt_bits"].to_numpy(dtype=float))) if log2_n is None else float(log2_n)
     h_y = float(np.nanmax(exact["i_ty_bits"].to_numpy(dtype=float))) if label_entropy is None else label_entropy
@@ -427,4 +442,130 @@ def findings(
             (hidden_every_seed["tanh"] != hidden_every_seed["relu"]) if both else None
         ),
         "tanh_compresses_more_than_relu": (bool(hidden_mean["tanh"] > hidden_mean["relu"]) if both else None),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Compression and clustering (noisy planes)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def clustering_findings(
+    planes: pd.DataFrame,
+    clusters: pd.DataFrame,
+    tol: float = PHASE_TOLERANCE_BITS,
+    cluster_tol: float = CLUSTERING_TOLERANCE,
+) -> dict[str, Any]:
+    """Whether the truth's compression of ``I(X; T)`` coincides with same-class clustering (Goldfeld et al. 2019).
+
+    ``clusters`` is :func:`mibench.networks.clustering.clustering_table` (``activation, seed, layer, epoch, ratio``
+    and optionally ``within_over_noise``). Per (activation, layer), on the seed-averaged truth curve at its epochs
+    (``first`` .. ``last``) and the seed-averaged measures at the same epochs:
+
+    * ``m`` = the epoch of the maximum of ``I(X; T)``; ``compresses`` when ``I(X; T)`` ends more than ``tol`` bits
+      below it; ``window`` when ``m`` comes before the last epoch (only then can a layer compress at all).
+    * clustering after the maximum: ``ratio_at_max``, ``ratio_last``, ``ratio_change`` (relative) of ``W/B``;
+      ``clusters`` when it falls by more than the fraction ``cluster_tol``; ``coincide`` (``compresses ==
+      clusters``) for a layer with a window, ``None`` without one. The same at the noise's scale with ``W/b^2``
+      (``noise_scale_at_max``, ``noise_scale_last``, ``noise_scale_change``, ``clusters_at_noise_scale``,
+      ``coincide_at_noise_scale``): the noise merges only what is close at its own scale, so Goldfeld et al.'s
+      mechanism needs the classes to tighten relative to b, not only relative to each other.
+    * clustering over the whole training: ``ratio_first`` and ``clusters_over_training`` (``W/B`` at the last epoch
+      more than ``cluster_tol`` below the first).
+    * ``spearman``: Spearman's rho between ``I(X; T)`` and ``W/B`` over the epochs, averaged over seeds (negative:
+      ``I(X; T)`` rises while the classes tighten, as while a layer fits; positive: it falls with them).
+
+    Summary keys: ``layers`` (the facts by activation and layer), ``n_layers``, ``n_window``, ``n_compressing``,
+    ``n_compressing_and_clustering``, ``n_clustering_without_compression`` (layers with a window), ``n_coincide`` and
+    ``fraction_coincide`` (of the layers with a window), their ``..._at_noise_scale`` counterparts,
+    ``n_clustering_over_training`` and ``n_clustering_over_training_without_compression``, ``tolerance_bits``,
+    ``cluster_tolerance``.
+    """
+    import pandas as pd
+
+    _check(planes)
+    truth = planes[is_truth(planes)]
+    needed = {"activation", "seed", "layer", "epoch", "ratio"}
+    if not needed <= set(clusters.columns):
+        raise ValueError(f"clustering table lacks columns {sorted(needed - set(clusters.columns))}")
+
+    def change(series: pd.Series, start: Any, stop: Any) -> tuple[float, float, float]:
+        a, b = float(series.get(start, math.nan)), float(series.get(stop, math.nan))
+        return a, b, (b - a) / a if math.isfinite(a) and math.isfinite(b) and a > 0 else math.nan
+
+    def falls(relative: float) -> bool:
+        return bool(math.isfinite(relative) and relative < -cluster_tol)
+
+    activations = sorted(truth["activation"].unique(), key=lambda a: (a != "tanh", a))
+    layers: dict[str, dict[str, Any]] = {}
+    for activation in activations:
+        per: dict[str, Any] = {}
+        for layer in sorted(int(v) for v in truth.loc[truth["activation"] == activation, "layer"].unique()):
+            sel = truth[(truth["activation"] == activation) & (truth["layer"] == layer)]
+            cl = clusters[(clusters["activation"] == activation) & (clusters["layer"] == layer)]
+            mean = sel.groupby("epoch")["i_xt_bits"].mean().sort_index()
+            ratio = cl.groupby("epoch")["ratio"].mean()
+            has_scale = "within_over_noise" in cl.columns
+            scale = cl.groupby("epoch")["within_over_noise"].mean() if has_scale else pd.Series(dtype=float)
+            epochs = mean.index.to_numpy()
+            m = int(np.argmax(mean.to_numpy()))
+            window = m < len(epochs) - 1
+            compression = float(mean.iloc[m] - mean.iloc[-1])
+            compresses = compression > tol
+            r_first, r_last, overall = change(ratio, epochs[0], epochs[-1])
+            r_max, _, r_change = change(ratio, epochs[m], epochs[-1])
+            s_max, s_last, s_change = change(scale, epochs[m], epochs[-1])
+            tighter, tighter_at_b = falls(r_change), falls(s_change)
+            rhos = []
+            for seed, one in sel.groupby("seed"):
+                one = one.sort_values("epoch")
+                seed_ratio = cl[cl["seed"] == seed].set_index("epoch")["ratio"]
+                rhos.append(spearman(one["i_xt_bits"], seed_ratio.reindex(one["epoch"]).to_numpy()))
+            per[str(layer)] = {
+                "max_xt_epoch": int(epochs[m]),
+                "window": bool(window),
+                "compression_bits": compression,
+                "compresses": bool(compresses),
+                "ratio_first": r_first,
+                "ratio_at_max": r_max,
+                "ratio_last": r_last,
+                "ratio_change": r_change,
+                "clusters": tighter,
+                "coincide": bool(compresses == tighter) if window else None,
+                "clusters_over_training": falls(overall),
+                "spearman": _mean(rhos),
+                "noise_scale_at_max": s_max,
+                "noise_scale_last": s_last,
+                "noise_scale_change": s_change,
+                "clusters_at_noise_scale": tighter_at_b,
+                "coincide_at_noise_scale": bool(compresses == tighter_at_b) if window and has_scale else None,
+            }
+        layers[activation] = per
+    facts = [f for per in layers.values() for f in per.values()]
+    windowed = [f for f in facts if f["window"]]
+    n_coincide = sum(bool(f["coincide"]) for f in windowed)
+    n_noise = sum(bool(f["coincide_at_noise_scale"]) for f in windowed)
+    return {
+        "tolerance_bits": tol,
+        "cluster_tolerance": cluster_tol,
+        "layers": layers,
+        "n_layers": len(facts),
+        "n_window": len(windowed),
+        "n_compressing": sum(f["compresses"] for f in facts),
+        "n_compressing_and_clustering": sum(f["compresses"] and f["clusters"] for f in facts),
+        "n_clustering_without_compression": sum(f["clusters"] and not f["compresses"] for f in windowed),
+        "n_coincide": n_coincide,
+        "fraction_coincide": n_coincide / len(windowed) if windowed else math.nan,
+        "n_compressing_and_clustering_at_noise_scale": sum(
+            f["compresses"] and f["clusters_at_noise_scale"] for f in facts
+        ),
+        "n_clustering_at_noise_scale_without_compression": sum(
+            f["clusters_at_noise_scale"] and not f["compresses"] for f in windowed
+        ),
+        "n_coincide_at_noise_scale": n_noise,
+        "fraction_coincide_at_noise_scale": n_noise / len(windowed) if windowed else math.nan,
+        "n_clustering_over_training": sum(f["clusters_over_training"] for f in facts),
+        "n_clustering_over_training_without_compression": sum(
+            f["clusters_over_training"] and not f["compresses"] for f in facts
+        ),
     }

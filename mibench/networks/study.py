@@ -3,26 +3,35 @@
 ``mibench ib run`` is :func:`run_study` followed by :func:`analyse_study`:
 
 1. **Records.** Every (activation, seed) of the :class:`~mibench.networks.config.StudyConfig` is trained, or reused
-   from ``out_dir/records/`` when its settings match (:func:`~mibench.networks.restarts.obtain_record`, with the
-   restart rule). Records are written atomically, so an interrupted study never trusts half a file.
-2. **Suite.** :func:`study_suite` lists the network tasks of those records (:mod:`~mibench.networks.tasks`): every
-   layer, both pairs (``I(X; T)`` and ``I(T; Y)``), at the estimated epochs, with ``n`` the data set's size -- every
-   row exactly once, in a seeded order, as the information-plane literature gives its estimators -- and one
-   repetition. Per-layer estimator settings (binning edges, the KDE bound's target) come from the tasks' context.
+   from the records directory (``out_dir/records/``, or another study's with ``records_dir=``) when its settings
+   match (:func:`~mibench.networks.restarts.obtain_record`, with the restart rule). Records are written atomically,
+   so an interrupted study never trusts half a file.
+2. **Suite.** :func:`study_suite` lists the network tasks of those records (:mod:`~mibench.networks.tasks`): the
+   estimated layers (every layer unless ``layers`` says otherwise), both pairs (``I(X; T)`` and ``I(T; Y)``), at the
+   estimated epochs, with ``n`` the data set's size -- every row exactly once, in a seeded order, as the
+   information-plane literature gives its estimators -- and one repetition. Per-layer estimator settings (binning
+   edges, the KDE bound's target) come from the tasks' context. A **noisy study** (``noise_std = b``) lists the
+   noisy-network tasks instead: the same layers read through ``N(0, b^2 I)`` noise; their Monte-Carlo truths are
+   computed into the records' truth caches on ``jobs`` processes before the runner starts
+   (:func:`~mibench.networks.noisy.fill_truths`), and the white-box estimators (KDE bounds, Gaussian convolution)
+   read the same rows' clean values with the noise level from the task.
 3. **Runner.** :func:`mibench.runner.run_suite` runs the suite into a results store (``out_dir/results.sqlite`` by
-   default) with ``records_dir=out_dir/records``: one row per job, in nats, with the runner's statuses (``ok``,
-   ``error``, ``timeout``); an estimator's failure is a stored result, a killed study resumes where it stopped,
-   and a rerun computes only what is missing.
-4. **Report.** :func:`analyse_study` joins the store's rows with the exact planes of the records (every logged
-   epoch) into the planes table and writes the fidelity scores, findings, figure and Markdown
-   (:mod:`mibench.report.information_plane`); values are shown in bits, labelled.
+   default) with the records directory: one row per job, in nats, with the runner's statuses (``ok``, ``error``,
+   ``timeout``); an estimator's failure is a stored result, a killed study resumes where it stopped, and a rerun
+   computes only what is missing.
+4. **Report.** :func:`analyse_study` joins the store's rows with the truth into the planes table and writes the
+   fidelity scores, findings, figures and Markdown (:mod:`mibench.report.information_plane`); values are shown in
+   bits, labelled. The truth of a quantized study is the exact plane of every logged epoch; that of a noisy study
+   the Monte-Carlo truths at the estimated epochs and layers, with the layers' class clustering beside them
+   (:mod:`~mibench.networks.clustering`).
 
 ``out_dir/manifest.json`` records the configuration, the training settings (a directory trained with other
-settings is refused), the runs and where the store and records are.
+settings, or a study of another noise level, is refused), the runs and where the store and records are.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,8 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 from mibench.networks import records as store
 from mibench.networks.config import StudyConfig
+from mibench.networks.ids import PAIRS, task_id
 from mibench.networks.restarts import TrainedRun, dataset_of, obtain_record
-from mibench.networks.tasks import PAIRS, task_id
 from mibench.suites import EstimatorSpec, Suite
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,8 +56,11 @@ __all__ = [
     "StudyResult",
     "analyse_study",
     "available_estimators",
+    "records_folder",
     "run_study",
+    "study_name",
     "study_suite",
+    "study_truth_ids",
 ]
 
 MANIFEST_FORMAT = "2"
@@ -72,10 +84,11 @@ class StudyResult:
     n_jobs: int
     n_already_done: int
     timings: dict[str, float]
+    records_dir: Path | None = None
 
-    @property
-    def records_dir(self) -> Path:
-        return self.out_dir / store.RECORDS
+    def __post_init__(self) -> None:
+        if self.records_dir is None:
+            object.__setattr__(self, "records_dir", self.out_dir / store.RECORDS)
 
     @property
     def record_paths(self) -> list[Path]:
@@ -108,20 +121,21 @@ def available_estimators(config: StudyConfig) -> tuple[list[EstimatorSpec], dict
 def study_suite(
     config: StudyConfig, records: Sequence[TrainingRecord], estimators: Sequence[EstimatorSpec]
 ) -> Suite | None:
-    """The suite of a study: the network tasks of ``records`` at the estimated epochs (every layer, both pairs),
-    ``n`` = the data set's size, one repetition; ``None`` when there is no estimator to run."""
+    """The suite of a study: the network tasks of ``records`` at the estimated epochs and layers (both pairs; noisy
+    ones for a noisy study), ``n`` = the data set's size, one repetition; ``None`` when there is no estimator to
+    run."""
     if not estimators or not records:
         return None
     epochs = config.estimated_epochs().tolist()
     tasks = tuple(
-        task_id(record.name, epoch, layer, pair)
+        task_id(record.name, epoch, layer, pair, noise_std=config.noise_std)
         for record in records
         for epoch in epochs
-        for layer in range(1, record.n_layers + 1)
+        for layer in config.estimated_layers(record.n_layers)
         for pair in PAIRS
     )
     return Suite(
-        name=f"ib-{config.name}",
+        name=study_name(config),
         tasks=tasks,
         estimators=tuple(estimators),
         sample_sizes=(records[0].n,),
@@ -129,6 +143,14 @@ def study_suite(
         timeout=STUDY_JOB_TIMEOUT,
         description=f"information-plane study {config.name!r}: estimators on the network tasks of its records",
     )
+
+
+def study_name(config: StudyConfig) -> str:
+    """The study's suite name in the store: ``ib-{name}``, plus ``-b{noise}`` for a noisy study."""
+    from mibench.networks.ids import format_noise
+
+    noise = "" if config.noise_std is None else f"-b{format_noise(config.noise_std)}"
+    return f"ib-{config.name}{noise}"
 
 
 def _printer(progress: bool | Callable[[str], None]) -> Callable[[str], None] | None:
@@ -153,7 +175,23 @@ def _check_manifest(out_dir: Path, config: StudyConfig) -> dict[str, Any] | None
             f"{out_dir} holds a study with other training settings (differing: {', '.join(keys)}); "
             "use another output directory"
         )
+    noise = (manifest.get("config") or {}).get("noise_std")
+    if noise != config.noise_std:
+
+        def describe(b: float | None) -> str:
+            return "the quantized layers" if b is None else f"noise level {b}"
+
+        raise ValueError(
+            f"{out_dir} holds a study of {describe(noise)}, not of {describe(config.noise_std)}; use another "
+            "output directory (records can be shared: --records)"
+        )
     return manifest
+
+
+def _manifest_path(path: Path, out_dir: Path) -> str:
+    """``path`` as the manifest records it: relative to the study directory (``records``, or ``../ib-default/records``
+    for another study's records), so a study and the records it reads can move together."""
+    return os.path.relpath(path.resolve(), out_dir.resolve())
 
 
 def run_study(
@@ -164,6 +202,7 @@ def run_study(
     store_path: str | Path | None = None,
     jobs: int | None = None,
     executor: str = "process",
+    records_dir: str | Path | None = None,
 ) -> StudyResult:
     """Train (or reuse) the records, then run the study's suite through the runner into a results store.
 
@@ -173,18 +212,24 @@ def run_study(
         progress: print one line per trained run, and the runner's progress bar, on stderr (or a callable that
             takes each line; the bar is then off).
         store_path: the results store (default ``out_dir/results.sqlite``).
-        jobs: the runner's worker processes (default: all cores).
+        jobs: the runner's worker processes, and the processes computing a noisy study's truths (default: all
+            cores).
         executor: the runner's executor (``"process"`` or ``"inline"``).
+        records_dir: where the records are read and trained (default ``out_dir/records``): another study's records
+            directory reuses its trained networks (a noisy study of the default study's networks, say). The noisy
+            tasks' truth caches are written there too.
 
     Raises:
         ValueError: an unknown data set, a required estimator that is not registered, or ``out_dir`` holds a
             study trained with other settings.
     """
+    from mibench.resources import available_cores
     from mibench.runner import run_suite
     from mibench.runner.environment import describe_environment
 
     say = _printer(progress)
     out_dir = Path(out_dir)
+    folder = out_dir / store.RECORDS if records_dir is None else Path(records_dir)
     started = time.perf_counter()
     dataset = dataset_of(config)
     estimators, unavailable = available_estimators(config)
@@ -207,7 +252,7 @@ def run_study(
         },
         "unavailable": unavailable,
         "store": RESULTS_STORE if store_path is None else str(results_path.resolve()),
-        "records_dir": store.RECORDS,
+        "records_dir": _manifest_path(folder, out_dir),
         "environment": describe_environment().describe(),
         "status": "training",
     }
@@ -217,7 +262,7 @@ def run_study(
     records: list[TrainingRecord] = []
     for activation in config.activations:
         for seed in config.seeds:
-            record, run = obtain_record(config, dataset, activation, seed, out_dir, say)
+            record, run = obtain_record(config, dataset, activation, seed, out_dir, say, records_dir=folder)
             runs.append(run)
             records.append(record)
     trained_at = time.perf_counter()
@@ -227,11 +272,18 @@ def run_study(
     suite = study_suite(config, records, estimators)
     counts: dict[str, int] = {}
     n_jobs = n_done = 0
+    if config.noise_std is not None:
+        from mibench.networks.noisy import fill_truths
+
+        truth_ids = study_truth_ids(config, records)
+        filled = fill_truths(truth_ids, folder, jobs=jobs or available_cores(), progress=say)
+        _say(say, f"noisy truths: {filled.n_computed} computed, {filled.n_cached} cached ({filled.seconds:.1f} s)")
+    truths_at = time.perf_counter()
     if suite is not None:
         summary = run_suite(
             suite,
             store=results_path,
-            records_dir=out_dir / store.RECORDS,
+            records_dir=folder,
             jobs=jobs,
             executor=executor,
             progress=bool(progress) and not callable(progress),
@@ -239,12 +291,31 @@ def run_study(
         counts, n_jobs, n_done = dict(summary.counts), summary.n_jobs, summary.n_already_done
         _say(say, f"{suite.name}: {n_jobs} jobs, {n_done} already stored, {summary.n_run} run now {counts}")
     finished = time.perf_counter()
-    timings = {"train_s": trained_at - started, "estimators_s": finished - trained_at, "total_s": finished - started}
+    timings = {
+        "train_s": trained_at - started,
+        "truths_s": truths_at - trained_at,
+        "estimators_s": finished - truths_at,
+        "total_s": finished - started,
+    }
     manifest.update(status="complete", timings=timings, jobs={"total": n_jobs, "already_stored": n_done, **counts})
     store.write_manifest(out_dir, manifest)
     return StudyResult(
-        config, out_dir, results_path, tuple(runs), unavailable, suite, counts, n_jobs, n_done, timings
+        config, out_dir, results_path, tuple(runs), unavailable, suite, counts, n_jobs, n_done, timings, folder
     )
+
+
+def study_truth_ids(config: StudyConfig, records: Sequence[TrainingRecord]) -> list[str]:
+    """The noisy task ids whose truths a noisy study draws: every record, estimated epoch and layer, both pairs
+    (the planes' truth, whether or not an estimator runs)."""
+    if config.noise_std is None:
+        return []
+    return [
+        task_id(record.name, epoch, layer, pair, noise_std=config.noise_std)
+        for record in records
+        for epoch in config.estimated_epochs().tolist()
+        for layer in config.estimated_layers(record.n_layers)
+        for pair in PAIRS
+    ]
 
 
 def _say(progress: Callable[[str], None] | None, message: str) -> None:
@@ -267,9 +338,10 @@ def study_results(out_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Training
     manifest = store.read_manifest(out_dir)
     if manifest is None:
         raise ValueError(f"{out_dir}: not a study directory (no {store.MANIFEST}; run `mibench ib run` first)")
-    records = store.load_records(out_dir)
+    folder = records_folder(out_dir, manifest)
+    records = {path.stem: store.load_record(path) for path in sorted(folder.glob("*.npz"))} if folder.is_dir() else {}
     if not records:
-        raise ValueError(f"{out_dir}: no training records under {store.RECORDS}/")
+        raise ValueError(f"{out_dir}: no training records in {folder}")
     wanted = {run["record"] for run in manifest.get("runs", [])} or set(records)
     records = {name: record for name, record in records.items() if name in wanted}
     results_path = Path(manifest.get("store") or RESULTS_STORE)
@@ -285,12 +357,35 @@ def study_results(out_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Training
     return frame, records, manifest
 
 
+def records_folder(out_dir: str | Path, manifest: dict[str, Any]) -> Path:
+    """The records directory of a study (its manifest's ``records_dir``, relative to the study directory unless
+    absolute; ``records/`` by default)."""
+    folder = Path(manifest.get("records_dir") or store.RECORDS)
+    return folder if folder.is_absolute() else Path(out_dir) / folder
+
+
 def analyse_study(out_dir: str | Path, *, tol: float | None = None) -> dict[str, Path]:
     """Score and draw a study directory from its store and records: writes ``planes.csv``, ``fidelity.csv``,
-    ``findings.json``, ``planes.png`` and ``report.md`` there; returns their paths by name. Nothing is trained or
-    estimated again. ``tol``: the phase tolerance in bits."""
-    from mibench.report.information_plane import planes_table, write_information_plane_report
+    ``findings.json``, ``planes.png`` and ``report.md`` there (a noisy study also ``clustering.csv`` and
+    ``clustering.png``); returns their paths by name. Nothing is trained or estimated again (a noisy study's truths
+    come from the records' caches). ``tol``: the phase tolerance in bits."""
+    from mibench.report.information_plane import (
+        noisy_planes_table,
+        planes_table,
+        write_information_plane_report,
+        write_noisy_plane_report,
+    )
 
     results, records, manifest = study_results(out_dir)
-    planes = planes_table(results, records, str(manifest.get("study", "study")))
+    study = str(manifest.get("study", "study"))
+    config = StudyConfig.from_dict(manifest["config"]) if manifest.get("config") else None
+    if config is not None and config.noise_std is not None:
+        from mibench.networks.clustering import clustering_table
+
+        folder = records_folder(out_dir, manifest)
+        epochs = config.estimated_epochs().tolist()
+        planes = noisy_planes_table(results, records, study, config.noise_std, epochs, config.layers, folder)
+        clusters = clustering_table(records, noise_std=config.noise_std, layers=config.layers)
+        return write_noisy_plane_report(planes, clusters, out_dir, manifest=manifest, tol=tol)
+    planes = planes_table(results, records, study)
     return write_information_plane_report(planes, out_dir, manifest=manifest, tol=tol)

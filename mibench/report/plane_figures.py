@@ -1,15 +1,25 @@
-"""Information planes side by side: the exact plane and each estimator's, coloured by epoch.
+"""Information planes side by side: the truth's plane and each estimator's, coloured by epoch; and a layer's
+compression beside its clustering.
 
 Drawn on a bare :class:`matplotlib.figure.Figure` (Agg canvas, never ``pyplot``), seaborn styling inside a
-context manager, as :mod:`mibench.report.figures`. One row of panels per activation, one column per source
-(``exact`` first, then the estimators in the order of the table). In each panel: x = ``I(X; T)`` (bits),
-y = ``I(T; Y)`` (bits), one line per layer (the mean over seeds at each epoch; a layer's marker is shown in the
-legend), its points coloured by epoch on a logarithmic scale (epoch 0 drawn at the left end of the colour bar).
-Epochs where an estimate failed for some seeds average the remaining seeds; a panel with nothing valid says so.
+context manager, as :mod:`mibench.report.figures`.
+
+:func:`plot_information_planes`: one row of panels per activation, one column per source (the truth -- ``exact``,
+or ``truth`` for a noisy study's Monte-Carlo truth -- first, then the estimators in the order of the table). In each
+panel: x = ``I(X; T)`` (bits), y = ``I(T; Y)`` (bits), one line per layer (the mean over seeds at each epoch; a
+layer's marker is shown in the legend), its points coloured by epoch on a logarithmic scale (epoch 0 drawn at the
+left end of the colour bar). Epochs where an estimate failed for some seeds average the remaining seeds; a panel
+with nothing valid says so.
+
+:func:`plot_clustering`: one column per layer and, per activation, three rows against the epoch (symmetric-log axis,
+so epoch 0 is shown), each the mean over seeds: the truth's ``I(X; T)`` (bits), the layer's within/between-class
+distance ratio ``W/B`` and the within-class distance in units of the noise variance, ``log10 W/b^2``
+(:mod:`mibench.networks.clustering`); a dotted line marks the epoch of the largest ``I(X; T)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,9 +28,11 @@ from mibench.report.figures import MARKERS, mark_empty_panel
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["plot_information_planes"]
+__all__ = ["plot_clustering", "plot_information_planes"]
 
 EXACT = "exact"
+#: The truth's sources, drawn first (the exact planes; a noisy study's Monte-Carlo truth).
+TRUTH_SOURCES = (EXACT, "truth")
 
 
 def plot_information_planes(
@@ -30,6 +42,8 @@ def plot_information_planes(
     sources: list[str] | None = None,
     activations: list[str] | None = None,
     title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    share_axes: bool = False,
 ) -> Path:
     """Draw the information planes of a study table and save them as a PNG; returns the path.
 
@@ -37,9 +51,12 @@ def plot_information_planes(
         planes: the planes table (:mod:`mibench.report.information_plane`): ``activation, seed, layer, epoch, source,
             i_xt_bits, i_ty_bits``.
         path: the PNG to write (parent folders are created).
-        sources: the panels' sources in order (default: ``exact`` then the others as they appear).
+        sources: the panels' sources in order (default: the truth then the others as they appear).
         activations: the rows (default: tanh first, then the others).
         title: a figure title.
+        labels: the panel title of a source (default: the source's name), e.g. to mark white-box estimators.
+        share_axes: every panel with the same axes, from 0 to the largest value in the table (so an estimator's
+            panel reads against the truth's); default: each panel fitted to its own points.
 
     Raises:
         ValueError: the table is empty or lacks a column.
@@ -62,7 +79,10 @@ def plot_information_planes(
 
     if sources is None:
         seen = list(dict.fromkeys(planes["source"].tolist()))
-        sources = ([EXACT] if EXACT in seen else []) + [s for s in seen if s != EXACT]
+        sources = [s for s in TRUTH_SOURCES if s in seen] + [s for s in seen if s not in TRUTH_SOURCES]
+    labels = dict(labels or {})
+    top_xt = max(float(np.nanmax(planes["i_xt_bits"].to_numpy(dtype=float), initial=0.0)), 1e-3)
+    top_ty = max(float(np.nanmax(planes["i_ty_bits"].to_numpy(dtype=float), initial=0.0)), 1e-3)
     if activations is None:
         activations = sorted(planes["activation"].unique(), key=lambda a: (a != "tanh", a))
     layers = sorted(int(v) for v in planes["layer"].unique())
@@ -107,7 +127,10 @@ def plot_information_planes(
                     )
                 if not drawn:
                     mark_empty_panel(ax)
-                ax.set_title(f"{source} ({activation})", fontsize=10)
+                ax.set_title(f"{activation}: {labels.get(source, source)}", fontsize=9)
+                if share_axes:
+                    ax.set_xlim(-0.02 * top_xt, top_xt * 1.04)
+                    ax.set_ylim(-0.02 * top_ty, top_ty * 1.06)
                 if r == nrows - 1:
                     ax.set_xlabel("I(X;T) (bits)")
                 if c == 0:
@@ -127,6 +150,99 @@ def plot_information_planes(
         mappable = ScalarMappable(norm=norm, cmap=cmap)
         bar = fig.colorbar(mappable, ax=axes, location="right", shrink=0.85, pad=0.01)
         bar.set_label("epoch (0 shown as 1)")
+        if title:
+            fig.suptitle(title, fontsize=11)
+        fig.savefig(path, format="png")
+    return path
+
+
+def plot_clustering(
+    planes: pd.DataFrame,
+    clusters: pd.DataFrame,
+    path: str | Path,
+    *,
+    activations: list[str] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Draw each layer's truth ``I(X; T)`` above its clustering measures over epochs (see the module docstring) and
+    save the PNG; returns the path.
+
+    Three rows per activation, one column per layer, each panel one quantity against the epoch (mean over seeds):
+    the truth's ``I(X; T)`` (bits, markers at its epochs), the within/between-class ratio ``W/B`` and, when the table
+    has it, ``log10 W/b^2`` (the within-class mean squared distance in units of the noise variance). A dotted line
+    marks the epoch of the largest ``I(X; T)``, from which compression would start.
+
+    Args:
+        planes: a planes table with truth rows (``source`` ``truth`` or ``exact``).
+        clusters: :func:`mibench.networks.clustering.clustering_table` (``activation, seed, layer, epoch, ratio,
+            within_over_noise``).
+        path: the PNG to write (parent folders are created).
+        activations: the rows (default: tanh first, then the others).
+        title: a figure title.
+
+    Raises:
+        ValueError: no truth rows.
+    """
+    import numpy as np
+    import seaborn as sns
+    from matplotlib.figure import Figure
+
+    truth = planes[planes["source"].isin(TRUTH_SOURCES)]
+    if truth.empty:
+        raise ValueError("the planes table has no truth rows: nothing to plot")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if activations is None:
+        activations = sorted(truth["activation"].unique(), key=lambda a: (a != "tanh", a))
+    layers = sorted(int(v) for v in truth["layer"].unique())
+    n_layers = max(layers)
+    xt = truth.groupby(["activation", "layer", "epoch"])["i_xt_bits"].mean()
+    measures = [("ratio", "W/B", "#c0504d", False)]
+    if "within_over_noise" in clusters.columns and np.isfinite(clusters["within_over_noise"].to_numpy(float)).any():
+        measures.append(("within_over_noise", "log10 W/b\u00b2", "#7f6000", True))
+    means = {column: clusters.groupby(["activation", "layer", "epoch"])[column].mean() for column, *_ in measures}
+    per = 1 + len(measures)
+    nrows, ncols = per * len(activations), len(layers)
+    with sns.axes_style("whitegrid"):
+        fig = Figure(figsize=(2.3 * ncols + 1.0, 1.45 * nrows + 0.9), dpi=110, layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+        for a, activation in enumerate(activations):
+            for c, layer in enumerate(layers):
+                column_axes = axes[per * a : per * (a + 1), c]
+                peak = None
+                key = (activation, layer)
+                if key in xt.index.droplevel(2):
+                    one = xt.loc[key].sort_index()
+                    column_axes[0].plot(one.index, one.to_numpy(), color="#1f4e79", marker="o", markersize=3.5)
+                    peak = float(one.idxmax())
+                for ax, (column, _, colour, log) in zip(column_axes[1:], measures, strict=True):
+                    if key in means[column].index.droplevel(2):
+                        one = means[column].loc[key].sort_index()
+                        values = one.to_numpy(dtype=float)
+                        if log:  # plain numbers on the axis: log10 of a positive measure (0 left out)
+                            with np.errstate(divide="ignore", invalid="ignore"):
+                                values = np.where(values > 0, np.log10(values), np.nan)
+                        ax.plot(one.index, values, color=colour, linewidth=1.2)
+                for ax in column_axes:
+                    ax.set_xscale("symlog", linthresh=1.0)
+                    ax.tick_params(labelsize=7)
+                    if peak is not None:
+                        ax.axvline(peak, color="0.4", linestyle=":", linewidth=1.0)
+                name = "output" if layer == n_layers else f"T{layer}"
+                column_axes[0].set_title(f"{activation} {name}", fontsize=9)
+                if c == 0:
+                    column_axes[0].set_ylabel(f"{activation}\nI(X;T) truth (bits)", fontsize=8)
+                    for ax, (_, label, _, _) in zip(column_axes[1:], measures, strict=True):
+                        ax.set_ylabel(f"{activation}\n{label}", fontsize=8)
+        for ax in axes[-1]:
+            ax.set_xlabel("epoch", fontsize=8)
+        caption = (
+            "I(X;T): the truth (Monte Carlo); W/B: mean squared distance between two inputs of the same class over two "
+            "of different classes"
+            + ("; W/b\u00b2: the same-class mean squared distance over the noise variance" if len(measures) > 1 else "")
+            + "; dotted: the epoch of the largest I(X;T)"
+        )
+        fig.supxlabel(caption, fontsize=8)
         if title:
             fig.suptitle(title, fontsize=11)
         fig.savefig(path, format="png")

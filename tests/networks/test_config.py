@@ -56,3 +56,26 @@ def test_round_trip_through_the_manifest_form() -> None:
     ]
     changed = config.replace(epochs=9)
     assert changed.epochs == 9 and changed.training_settings() != config.training_settings()
+
+
+def test_noisy_presets_and_layers() -> None:
+    from mibench.networks.config import NOISY_ESTIMATORS, NOISY_PRESETS
+
+    noisy = preset("default", noise_std=0.1)
+    assert noisy.noise_std == 0.1 and noisy.estimators == NOISY_ESTIMATORS and noisy.estimator_epochs == 6
+    assert [e.name for e in noisy.estimators] == ["ksg", "binning", "kde-upper", "kde-lower", "gaussian-convolution"]
+    assert noisy.training_settings() == preset("default").training_settings()  # the same networks
+    assert preset("default", noise_std=0.1, estimator_epochs=4).estimator_epochs == 4  # explicit settings win
+    assert preset("smoke", noise_std=0.05).layers == NOISY_PRESETS["smoke"]["layers"]
+    assert preset("default").noise_std is None and preset("default").layers is None
+    config = StudyConfig(layers=(6, 2), noise_std=0.01)
+    assert config.layers == (2, 6) and config.estimated_layers(6) == [2, 6]
+    assert StudyConfig().estimated_layers(3) == [1, 2, 3]
+    assert StudyConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="do not exist"):
+        config.estimated_layers(5)
+    for bad in ((), (0,), (1, 1)):
+        with pytest.raises(ValueError, match="layers"):
+            StudyConfig(layers=bad)
+    with pytest.raises(ValueError, match="noise level"):
+        StudyConfig(noise_std=0.0)

@@ -199,3 +199,40 @@ def test_findings_single_activation_and_flat_output() -> None:
     assert facts["hidden_compression_depends_on_activation"] is None
     assert facts["tanh_compresses_more_than_relu"] is None
     assert facts["layers"]["relu"]["3"]["fitting"] is True  # I(T;Y) rises 0.7 bits
+
+
+def test_truth_rows_of_a_noisy_plane_are_the_reference() -> None:
+    planes = _table(_rows("truth", EXACT), _rows("est", [x + 0.5 for x in EXACT]))
+    table = fidelity(planes)
+    overall = table[table["layer"].astype(str) == "all"].iloc[0]
+    assert overall["source"] == "est" and overall["mae_xt_bits"] == pytest.approx(0.5)
+    assert findings(planes)["layers"]["tanh"]["1"]["compression"]
+
+
+def test_clustering_findings_pair_compression_with_the_ratio() -> None:
+    from mibench.networks.fidelity import clustering_findings
+
+    flat = [2.0, 2.0, 2.0, 2.0, 2.0]
+    planes = _table(_rows("truth", EXACT, layer=1), _rows("truth", flat, layer=2))
+
+    def clusters(layer: int, ratios: list[float], seed: int = 0) -> list[dict]:
+        return [
+            {"activation": "tanh", "seed": seed, "layer": layer, "epoch": e, "ratio": r}
+            for e, r in zip(EPOCHS, ratios, strict=True)
+        ]
+
+    # layer 1 compresses from epoch 2 on while its classes tighten; layer 2 neither compresses nor clusters
+    table = pd.DataFrame(clusters(1, [0.9, 0.9, 0.8, 0.6, 0.4]) + clusters(2, [0.5] * 5))
+    facts = clustering_findings(planes, table)
+    one, two = facts["layers"]["tanh"]["1"], facts["layers"]["tanh"]["2"]
+    assert one["compresses"] and one["clusters"] and one["coincide"] and one["max_xt_epoch"] == 2
+    assert one["ratio_at_max"] == 0.8 and one["ratio_last"] == 0.4 and one["ratio_change"] == pytest.approx(-0.5)
+    assert one["spearman"] == pytest.approx(spearman(EXACT, [0.9, 0.9, 0.8, 0.6, 0.4]))
+    assert not two["compresses"] and not two["clusters"] and two["coincide"] and math.isnan(two["spearman"])
+    assert (facts["n_layers"], facts["n_compressing"], facts["n_coincide"], facts["fraction_coincide"]) == (2, 1, 2, 1)
+    # clustering without compression, and compression without clustering, do not coincide
+    table = pd.DataFrame(clusters(1, [0.9] * 5) + clusters(2, [0.9, 0.9, 0.9, 0.5, 0.3]))
+    facts = clustering_findings(planes, table)
+    assert facts["n_coincide"] == 0 and facts["n_clustering_without_compression"] == 1
+    with pytest.raises(ValueError, match="lacks columns"):
+        clustering_findings(planes, table.drop(columns="ratio"))

@@ -61,6 +61,30 @@ def test_run_again_reuses_and_report_rescores(study_dir) -> None:
     assert (out / "findings.json").is_file() and (out / "report.md").is_file()
 
 
+def test_noise_reads_the_quantized_studys_records(study_dir, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--noise`` without ``--out`` or ``--records``: ``ib-smoke-b0.1``, with the records of ``ib-smoke``."""
+    import shutil
+
+    out, _ = study_dir
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(out / "records", tmp_path / "ib-smoke" / "records")
+    args = ["run", "--preset", "smoke", "--activations", "relu", "--estimators", "binning", "--noise", "0.1"]
+    result = CliRunner().invoke(ib, [*args, "--jobs", "1", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "records: ib-smoke/records" in result.output
+    assert "1 run(s) (0 trained, 1 reused); 8 estimator jobs (0 already stored; 8 ok)" in result.output
+    noisy = tmp_path / "ib-smoke-b0.1"
+    for name in [*FILES, "clustering.csv", "clustering.png"]:
+        assert (noisy / name).is_file(), name
+    manifest = json.loads((noisy / "manifest.json").read_text())
+    assert manifest["config"]["noise_std"] == 0.1 and manifest["config"]["layers"] == [5, 6]
+    assert not (noisy / "records").exists()
+    report = CliRunner().invoke(ib, ["report", str(noisy)])
+    assert report.exit_code == 0 and "clustering_figure" in report.output
+    bad = CliRunner().invoke(ib, [*args[:-1], "0.05", "--out", str(noisy), "--no-progress"])
+    assert bad.exit_code == USER_ERROR_EXIT and "noise level" in bad.output
+
+
 def _stored_rows(store: Path) -> list[tuple[str, str, str]]:
     if not store.is_file():
         return []
@@ -124,6 +148,8 @@ def test_killed_mid_run_resumes_without_losing_anything(tmp_path) -> None:
         (["run", "--preset", "smoke", "--seeds", "0"], "--seeds"),
         (["run", "--preset", "smoke", "--data", "no-such-data"], "unknown data set"),
         (["run", "--preset", "smoke", "--hidden", "4,x"], "--hidden"),
+        (["run", "--preset", "smoke", "--layers", "1,x"], "--layers"),
+        (["run", "--preset", "smoke", "--layers", "9", "--estimators", "binning"], "do not exist"),
     ],
 )
 def test_user_errors_exit_2(tmp_path, args, message) -> None:

@@ -199,3 +199,87 @@ def test_analysis_writes_scores_findings_figure_and_report(smoke) -> None:
     report = paths["report"].read_text()
     assert "Findings of the exact planes" in report and "planes.png" in report and RESULTS_STORE in report
     assert "machine and environment of these times: CPU:" in report
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The noisy study: the same networks read through Gaussian noise
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noisy_smoke(smoke, tmp_path_factory: pytest.TempPathFactory):
+    """The smoke preset at b = 0.1 on the smoke study's records (reused from its directory)."""
+    _, smoke_out, _, _ = smoke
+    out = tmp_path_factory.mktemp("ib-noisy") / "smoke-b0.1"
+    config = preset("smoke", noise_std=0.1)
+    lines: list[str] = []
+    result = run_study(config, out, progress=lines.append, jobs=2, records_dir=smoke_out / store.RECORDS)
+    paths = analyse_study(out)
+    return config, out, result, paths, lines
+
+
+def test_noisy_study_reuses_the_records_and_runs_the_noisy_tasks(noisy_smoke, smoke) -> None:
+    config, out, result, _, lines = noisy_smoke
+    _, smoke_out, _, _ = smoke
+    assert config.noise_std == 0.1 and config.layers == (5, 6)
+    assert not any(run.trained for run in result.runs) and result.records_dir == smoke_out / store.RECORDS
+    manifest = store.read_manifest(out)
+    assert (out / manifest["records_dir"]).resolve() == (smoke_out / store.RECORDS).resolve()
+    assert not Path(manifest["records_dir"]).is_absolute()
+    assert manifest["timings"]["truths_s"] >= 0 and any("noisy truths" in line for line in lines)
+    with ResultsStore(out / RESULTS_STORE, create=False) as results:
+        frame = results.to_dataframe()
+    n_tasks = len(result.runs) * len(config.estimated_epochs()) * 2 * 2  # layers 5, 6; both pairs
+    assert set(frame["family"]) == {"network"} and frame["task_id"].str.endswith("-b0.1").all()
+    assert len(frame) == result.n_jobs == n_tasks * len(result.suite.estimators)
+    assert set(frame["status"]) == {"ok"} and result.suite.name == "ib-smoke-b0.1"
+
+
+def test_noisy_planes_hold_the_cached_truths_and_the_estimators(noisy_smoke, smoke) -> None:
+    from mibench.networks.noisy import layer_truth
+    from mibench.units import nats_to_bits
+
+    config, out, _, paths, _ = noisy_smoke
+    _, smoke_out, _, _ = smoke
+    planes = load_planes(out)
+    truth = planes[planes["source"] == "truth"]
+    assert set(truth["epoch"]) == set(config.estimated_epochs().tolist()) and set(truth["layer"]) == {5, 6}
+    records = store.load_records(smoke_out)
+    row = truth.iloc[0]
+    record = next(r for r in records.values() if r.spec.activation == row["activation"])
+    cached = layer_truth(record, int(row["layer"]), int(row["epoch"]), "xt", 0.1, records_dir=smoke_out / "records")
+    assert row["i_xt_bits"] == pytest.approx(nats_to_bits(cached.mi), rel=1e-12)
+    assert (truth["stderr_xt_bits"] <= nats_to_bits(0.01)).all()
+    estimators = set(planes["source"]) - {"truth"}
+    assert estimators == {"binning", "kde-upper", "gaussian-convolution"}
+    merged = planes[planes["source"] != "truth"].merge(
+        truth, on=["activation", "seed", "layer", "epoch"], suffixes=("", "_truth")
+    )
+    # the KDE upper bound is a bound on the whole population's mixture; Gaussian convolution at n = N is the same
+    # mixture's entropy with other draws
+    upper = merged[merged["source"] == "kde-upper"]
+    assert (upper["i_xt_bits"] >= upper["i_xt_bits_truth"] - 3 * upper["stderr_xt_bits_truth"] - 1e-9).all()
+    convolution = merged[merged["source"] == "gaussian-convolution"]
+    assert (convolution["i_xt_bits"] - convolution["i_xt_bits_truth"]).abs().max() < 0.1
+    clustering = pd.read_csv(paths["clustering"])
+    assert {"ratio", "within_over_noise"} <= set(clustering.columns) and set(clustering["layer"]) == {5, 6}
+    facts = json.loads(paths["findings"].read_text())
+    assert facts["noise_std"] == 0.1 and facts["clustering"]["n_layers"] == 4
+    for name in ("figure", "clustering_figure"):
+        assert paths[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = paths["report"].read_text()
+    assert "not networks trained with noise" in report and "Compression and clustering" in report
+    assert "gaussian-convolution (white box)" in report and "clustering.png" in report
+
+
+def test_noisy_study_resumes_without_computing_and_refuses_other_levels(noisy_smoke, smoke) -> None:
+    config, out, first, _, _ = noisy_smoke
+    _, smoke_out, _, _ = smoke
+    lines: list[str] = []
+    again = run_study(config, out, progress=lines.append, executor="inline", records_dir=smoke_out / store.RECORDS)
+    assert again.n_already_done == first.n_jobs and sum(again.counts.values()) == 0
+    assert any("0 computed" in line for line in lines)
+    with pytest.raises(ValueError, match=r"noise level 0\.1, not of noise level 0\.05"):
+        run_study(config.replace(noise_std=0.05), out, progress=False)
+    with pytest.raises(ValueError, match="not of the quantized layers"):
+        run_study(config.replace(noise_std=None), out, progress=False)

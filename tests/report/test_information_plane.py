@@ -121,3 +121,56 @@ def test_mibench_report_adds_the_section_for_network_tasks(stored, tmp_path) -> 
         assert "Training records not found" not in (tmp_path / "t" / "report.md").read_text()
     finally:
         shutil.move(moved, recorded)
+
+
+@pytest.fixture(scope="module")
+def noisy_stored(stored, tmp_path_factory: pytest.TempPathFactory):
+    """The record's noisy tasks (b = 0.1) with binning and the Gaussian-convolution estimator, two seeds, into a
+    store beside quantized rows of the same record."""
+    folder, record, _ = stored
+    out = tmp_path_factory.mktemp("noisy-planes")
+    tasks = tuple(task_id(record.name, 2, layer, pair, noise_std=0.1) for layer in (5, 6) for pair in PAIRS)
+    tasks += (task_id(record.name, 2, 6, "xt"), task_id(record.name, 2, 6, "ty"))
+    estimators = (EstimatorSpec("binning"), EstimatorSpec("gaussian-convolution"))
+    suite = Suite("noisy-planes", tasks, estimators, (record.n,), 2)
+    path = out / "results.sqlite"
+    run_suite(suite, store=path, records_dir=folder / store.RECORDS, executor="inline", progress=False)
+    with ResultsStore(path, create=False) as results:
+        frame = results.to_dataframe()
+    return folder, record, frame, path
+
+
+def test_noisy_planes_average_the_repetitions_and_keep_the_levels_apart(noisy_stored) -> None:
+    from mibench.report.information_plane import TRUTH, noisy_planes_table
+
+    folder, record, frame, _ = noisy_stored
+    records = {record.name: record}
+    quantized = estimator_plane_rows(frame, records, "toy")
+    noisy = estimator_plane_rows(frame, records, "toy", noise_std=0.1)
+    assert set(quantized["layer"]) == {6} and set(noisy["layer"]) == {5, 6}
+    assert estimator_plane_rows(frame, records, "toy", noise_std=0.01).empty
+    row = noisy[(noisy["source"] == "binning") & (noisy["layer"] == 5)].iloc[0]
+    stored_rows = frame[(frame["task_id"] == task_id(record.name, 2, 5, "xt", noise_std=0.1))]
+    stored_rows = stored_rows[stored_rows["estimator"] == "binning"]
+    assert len(stored_rows) == 2  # two seeds, averaged
+    assert row["i_xt_bits"] == pytest.approx(stored_rows["estimate"].mean() / NATS_PER_BIT, rel=1e-12)
+    planes = noisy_planes_table(frame, records, "toy", 0.1, [2], [5, 6], folder / store.RECORDS)
+    truth = planes[planes["source"] == TRUTH]
+    assert len(truth) == 2 and (truth["stderr_xt_bits"] > 0).all()
+    task_row = frame[frame["task_id"] == task_id(record.name, 2, 5, "ty", noise_std=0.1)].iloc[0]
+    assert truth[truth["layer"] == 5]["i_ty_bits"].iloc[0] == pytest.approx(task_row["true_mi"] / NATS_PER_BIT)
+
+
+def test_mibench_report_adds_the_noisy_planes(noisy_stored, tmp_path) -> None:
+    _, _, _, path = noisy_stored
+    result = CliRunner().invoke(main, ["report", "--store", str(path), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "information-plane/planes.png" in report  # the quantized rows' planes
+    assert "Noisy planes at b = 0.1" in report and "information-plane-b0.1/planes.png" in report
+    noisy = tmp_path / "r" / "information-plane-b0.1"
+    for name in ("planes.png", "clustering.png", "clustering.csv", "fidelity.csv", "findings.json", "report.md"):
+        assert (noisy / name).is_file(), name
+    text = (noisy / "report.md").read_text()
+    assert "gaussian-convolution (white box)" in text and "Compression and clustering" in text
+    assert set(pd.read_csv(noisy / "fidelity.csv")["source"]) == {"binning", "gaussian-convolution"}
