@@ -53,6 +53,7 @@ ENTRY_POINT_GROUP = "mibench.estimators"
 #: Built-in estimators: name -> ``"module:Class"`` (imported only when the class is requested).
 BUILTIN_ESTIMATORS: dict[str, str] = {
     "binning": "mibench.estimators.binning:Binning",
+    "compressed": "mibench.estimators.compressed:Compressed",
     "dv": "mibench.estimators.neural.estimators:DV",
     "infonce": "mibench.estimators.neural.estimators:InfoNCE",
     "mine": "mibench.estimators.neural.estimators:MINE",
