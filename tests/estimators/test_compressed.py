@@ -247,6 +247,20 @@ def test_explicit_image_shape() -> None:
         Compressed(image_shape=(4, 4), seed=0).estimate(x, y)
 
 
+@pytest.mark.parametrize("shape", [(3, 5, 7), (1, 9, 8)])
+def test_convolutional_autoencoders_of_odd_and_multichannel_shapes(shape: tuple[int, int, int]) -> None:
+    """Each transposed convolution gets the output padding that restores the size the encoder saw, so odd sides and
+    several channels reconstruct to the input's shape (training would fail on a shape mismatch otherwise)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, math.prod(shape)))
+    y = x[:, :2] + rng.standard_normal((200, 2))
+    params = {"latent_dim": 2, "max_steps": 10, "eval_every": 5, "channels": (4, 4, 4)}
+    info = Compressed(compressor="autoencoder", image_shape=shape, seed=0, **params).estimate_with_info(x, y).info
+    assert info["variables"]["x"]["architecture"] == "convolutional"
+    assert info["variables"]["x"]["image_shape"] == list(shape)
+    assert info["passed_through"] == {"x": False, "y": True}
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The autoencoder on bump images: accuracy, and what PCA loses
 # --------------------------------------------------------------------------------------------------------------
