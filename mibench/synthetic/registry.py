@@ -20,6 +20,7 @@ from mibench.synthetic import (
     combine,
     discrete,
     gaussian,
+    highdim,
     mixed,
     mixtures,
     multinormal,
@@ -59,6 +60,7 @@ ID_PARSERS: list[IdParser] = [
     mixed.from_id,
     mixtures.from_id,
     channels.from_id,
+    highdim.from_id,
     lambda task_id: transformed.from_id(task_id, _resolve_or_none),
     lambda task_id: combine.from_id(task_id, get_task),
 ]
@@ -112,6 +114,7 @@ def _catalogue_tasks() -> Iterable[Task]:
     yield from channels.catalogue_tasks()
     yield from combine.catalogue_tasks()
     yield from _transformed_sweeps()
+    yield from highdim.catalogue_tasks()
 
 
 @cache
