@@ -9,7 +9,7 @@ Built-in suites:
 * ``quick`` -- the first benchmark a new user runs: the Gaussian grid over dimension and MI level plus a slice of
   every other family, n up to 10 000, 5 seeds (reports/quick/ says how long it took).
 * ``bmi`` -- bmi's 40 "Beyond Normal" tasks at bmi's n = 5000 with 10 seeds, to compare with its published numbers.
-* ``networks`` -- network tasks with exact and Monte-Carlo truths: three layers of two small trained 12-bit networks
+* ``networks`` -- network tasks with exact and Monte-Carlo truths: two layers of two small trained 12-bit networks
   (tanh, ReLU) at initialisation and after training, quantized and read through Gaussian noise (b = 0.01, 0.1), at
   n = N (every input once), 3 seeds; it trains its two records on its first run (see :mod:`mibench.networks.suite`).
 * ``standard`` -- every catalogue task (the sweeps over dimension 1-100 per side, MI 0-10 nats, Student nu 1-30 and

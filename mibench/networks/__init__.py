@@ -10,7 +10,13 @@ Networks", ICLR 2022). One module per job:
 * :mod:`~mibench.networks.model` -- the quantization-aware fully connected network.
 * :mod:`~mibench.networks.training` -- training with logged epochs; the :class:`TrainingRecord` (.npz).
 * :mod:`~mibench.networks.exact` -- exact ``I(X; T)`` and ``I(T; Y)`` from a layer's integer codes.
-* :mod:`~mibench.networks.tasks` -- :class:`~mibench.interface.Task` objects from a training record.
+* :mod:`~mibench.networks.ids` -- network task ids (quantized, codes, noisy), built and split without a record.
+* :mod:`~mibench.networks.noisy` -- a layer read through Gaussian noise: Monte-Carlo truths over the exact mixture,
+  cached beside the record.
+* :mod:`~mibench.networks.tasks` -- :class:`~mibench.interface.Task` objects from a training record (quantized and
+  noisy).
+* :mod:`~mibench.networks.clustering` -- how tightly a layer clusters its inputs by class (beside noisy compression).
+* :mod:`~mibench.networks.suite` -- the built-in ``networks`` suite's networks, trained when a run needs them.
 * :mod:`~mibench.networks.records` -- a study directory's records and manifest on disk.
 * :mod:`~mibench.networks.config` -- what an information-plane study trains and estimates; its presets.
 * :mod:`~mibench.networks.restarts` -- train or reuse each (activation, seed), with the restart rule.
@@ -45,6 +51,9 @@ _EXPORTS = {
     "information_plane": "exact",
     "network_task": "tasks",
     "network_tasks": "tasks",
+    "noisy_network_task": "tasks",
+    "layer_truth": "noisy",
+    "class_separation": "clustering",
     "parse_task_id": "tasks",
     "task_from_id": "tasks",
     "StudyConfig": "config",

@@ -4,8 +4,8 @@ The suite (``mibench run networks``; defined in :mod:`mibench.suites`) scores es
 (exact truths) and on the same layers read through Gaussian noise (Monte-Carlo truths; :mod:`~mibench.networks.noisy`)
 of two small networks trained here: the 12-bit net (12-10-7-5-4-3-2) with tanh and with ReLU hidden layers, seed 0,
 200 epochs (:data:`SUITE_NETWORKS`; Adam 1e-4, batch 256, the stratified split of seed 1000, 8-bit
-quantization, no restart rule), at two of its logged epochs (initialisation and the end), three layers (``T2``,
-``T5`` and the output) and both pairs, quantized and at noise levels 0.01 and 0.1.
+quantization, no restart rule), at two of its logged epochs (initialisation and the end), two layers (``T2``, 7 units,
+and the 2-unit output) and both pairs, quantized and at noise levels 0.01 and 0.1.
 
 Its task ids depend only on these settings (:func:`suite_task_ids`; a record's name comes from its settings,
 :func:`~mibench.networks.training.record_name`): listing the suite trains nothing, imports no torch and writes no
@@ -68,7 +68,7 @@ class SuiteNetworks:
     epochs: int = 200
     log_count: int = 4
     task_epochs: tuple[int, ...] = (0, 200)
-    layers: tuple[int, ...] = (2, 5, 6)
+    layers: tuple[int, ...] = (2, 6)
     noise_levels: tuple[float, ...] = (0.01, 0.1)
     n_rows: int = 4096
     learning_rate: float = 1e-4

@@ -71,6 +71,8 @@ REPORT_MD = "report.md"
 EXACT = "exact"
 #: The source of a noisy plane's truth (Monte Carlo over the exact mixture).
 TRUTH = "truth"
+#: The study name of the planes that ``mibench report`` draws from a store's network tasks.
+_SECTION_STUDY = "stored network tasks"
 #: White-box estimators of a noisy study read the clean values; figures and tables mark them.
 _WHITE_BOX_NOTE = "white box"
 PLANE_COLUMNS = [
@@ -340,12 +342,14 @@ def write_information_plane_report(
     *,
     manifest: Mapping[str, Any] | None = None,
     tol: float | None = None,
+    share_axes: bool = False,
 ) -> dict[str, Path]:
     """Score and draw a planes table: writes ``planes.csv``, ``fidelity.csv``, ``findings.json``, ``planes.png``
     and ``report.md`` in ``out_dir``; returns their paths by name.
 
     ``manifest`` (the study's, when there is one) adds the configuration, the runs and the timings to the
     report. ``tol``: the phase tolerance in bits (default :data:`~mibench.networks.fidelity.PHASE_TOLERANCE_BITS`).
+    ``share_axes``: draw every panel on the same axes (:func:`~mibench.report.plane_figures.plot_information_planes`).
     """
     from mibench.networks import fidelity as fid
     from mibench.networks.records import write_json
@@ -373,7 +377,7 @@ def write_information_plane_report(
     present = list(dict.fromkeys(str(source) for source in planes["source"]))
     configured = [e["name"] for e in (manifest.get("config") or {}).get("estimators", []) if e["name"] in present]
     order = [EXACT, *configured, *(s for s in present if s not in configured and s != EXACT)]
-    png = plot_information_planes(planes, out_dir / PLANES_PNG, sources=order, title=title)
+    png = plot_information_planes(planes, out_dir / PLANES_PNG, sources=order, title=title, share_axes=share_axes)
     report = "\n".join(_report_lines(planes, table, facts, manifest))
     (out_dir / REPORT_MD).write_text(report, encoding="utf-8")
     return {
@@ -503,9 +507,12 @@ def information_plane_section(
     if not records:
         return lines
     if any(p["noise_std"] is None and p["record"] in records for p in parts):
-        planes = planes_table(results, records, "report")
+        planes = planes_table(results, records, _SECTION_STUDY)
+        estimated = planes[planes["source"] != EXACT]
+        if len(estimated):  # the exact planes of the layers the estimators ran on (every logged epoch)
+            planes = planes[planes["layer"].isin(set(estimated["layer"]))].reset_index(drop=True)
         folder = Path(out_dir) / "information-plane"
-        paths = write_information_plane_report(planes, folder)
+        paths = write_information_plane_report(planes, folder, share_axes=True)
         lines += [
             f"Exact planes and the estimators' planes of {len(records)} training record(s); details, fidelity and "
             f"findings in [information-plane/{REPORT_MD}](information-plane/{REPORT_MD}).",
@@ -518,13 +525,12 @@ def information_plane_section(
         from mibench.networks.clustering import clustering_table
 
         planes = _concat(
-            _noisy_truth_rows_from_results(results, records, "report", noise),
-            estimator_plane_rows(results, records, "report", noise),
+            _noisy_truth_rows_from_results(results, records, _SECTION_STUDY, noise),
+            estimator_plane_rows(results, records, _SECTION_STUDY, noise),
         )
         name = f"information-plane-b{format_noise(noise)}"
-        epochs = sorted(int(v) for v in planes["epoch"].unique())
         layers = sorted(int(v) for v in planes["layer"].unique())
-        clusters = clustering_table(records, noise_std=noise, layers=layers, epochs=epochs)
+        clusters = clustering_table(records, noise_std=noise, layers=layers)  # every logged epoch: O(N d) each
         paths = write_noisy_plane_report(planes, clusters, Path(out_dir) / name, noise_std=noise)
         lines += [
             f"Noisy planes at b = {noise} (the layers read through Gaussian noise; Monte-Carlo truth): details, "

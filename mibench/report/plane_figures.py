@@ -19,6 +19,7 @@ distance ratio ``W/B`` and the within-class distance in units of the noise varia
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -242,7 +243,7 @@ def plot_clustering(
             + ("; W/b\u00b2: the same-class mean squared distance over the noise variance" if len(measures) > 1 else "")
             + "; dotted: the epoch of the largest I(X;T)"
         )
-        fig.supxlabel(caption, fontsize=8)
+        fig.supxlabel(textwrap.fill(caption, width=max(60, int(16 * fig.get_figwidth()))), fontsize=8)
         if title:
             fig.suptitle(title, fontsize=11)
         fig.savefig(path, format="png")

@@ -14,6 +14,7 @@ def test_importing_the_networks_modules_does_not_import_torch():
         "import mibench.networks\n"
         "import mibench.networks.datasets, mibench.networks.quantization, mibench.networks.model\n"
         "import mibench.networks.training, mibench.networks.exact, mibench.networks.tasks\n"
+        "import mibench.networks.ids, mibench.networks.noisy, mibench.networks.clustering, mibench.networks.suite\n"
         "from mibench.networks import twelve_bit, train, network_task, NetworkSpec\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )

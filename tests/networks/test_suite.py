@@ -30,7 +30,7 @@ def test_ids_come_from_the_settings_alone() -> None:
     assert len(ids) == len(set(ids)) == 2 * per_record
     parts = [parse_task_id(tid) for tid in ids]
     assert {p["noise_std"] for p in parts} == {None, 0.01, 0.1}
-    assert {p["epoch"] for p in parts} == {0, 200} and {p["layer"] for p in parts} == {2, 5, 6}
+    assert {p["epoch"] for p in parts} == {0, 200} and {p["layer"] for p in parts} == {2, 6}
     assert set(SUITE_NETWORKS.task_epochs) <= set(SUITE_NETWORKS.logged_epochs())
     suite = get_suite("networks")
     assert suite.tasks == ids and suite.sample_sizes == (4096,) and suite.repetitions == 3
