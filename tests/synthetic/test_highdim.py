@@ -210,11 +210,12 @@ def test_independent_latents_at_zero_mi():
 def test_highdim_suite_runs_every_highdim_catalogue_task_at_n_5000():
     suite = get_suite("highdim")
     assert set(suite.tasks) == {task.id for task in HIGHDIM} and len(suite.tasks) == 48
-    assert suite.sample_sizes == (5000,) and suite.repetitions == 3
-    names = [spec.name for spec in suite.estimators]
-    assert {"ksg", "kl", "gaussian", "mine", "infonce"} <= set(names)
-    assert suite.n_jobs == sum(spec.runs_on(task_id, 5000) for spec in suite.estimators for task_id in suite.tasks) * 3
-    assert suite.timeout is not None
+    assert suite.sample_sizes == (5000,) and suite.repetitions == 3 and suite.timeout == 300.0
+    specs = [(spec.name, dict(spec.params)) for spec in suite.estimators]
+    assert [name for name, _ in specs] == ["ksg", "kl", "gaussian", "mine", "infonce", "compressed", "compressed"]
+    assert [params["compressor"] for name, params in specs if name == "compressed"] == ["pca", "autoencoder"]
+    # Every estimator on every task: 48 tasks x 3 seeds x 7 estimators.
+    assert suite.n_jobs == 48 * 3 * 7 == 1008
 
 
 def test_standard_includes_only_the_slice_of_the_highdim_families():
@@ -223,3 +224,8 @@ def test_standard_includes_only_the_slice_of_the_highdim_families():
     assert highdim_in_standard == list(STANDARD_SLICE)
     others = [task.id for task in list_tasks() if not is_highdim(task)]
     assert [task_id for task_id in suite.tasks if task_id not in STANDARD_SLICE] == others
+    # The slice's jobs: 4 tasks x 5 seeds x (5 sample sizes x 6 classical estimators, less KDE at n = 10 000).
+    slice_cells = sum(
+        spec.runs_on(task_id, n) for spec in suite.estimators for task_id in STANDARD_SLICE for n in suite.sample_sizes
+    )
+    assert slice_cells * suite.repetitions == 4 * 5 * (5 * 6 - 1) == 580
