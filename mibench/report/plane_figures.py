@@ -22,7 +22,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mibench.report.figures import MARKERS, mark_empty_panel
 
@@ -224,7 +224,8 @@ def plot_clustering(
                             with np.errstate(divide="ignore", invalid="ignore"):
                                 values = np.where(values > 0, np.log10(values), np.nan)
                         ax.plot(one.index, values, color=colour, linewidth=1.2)
-                for ax in column_axes:
+                for ax, span in zip(column_axes, (0.1, 0.02, 0.02), strict=False):
+                    _at_least(ax, span)  # a flat curve shows as flat, not as rounding noise blown up
                     ax.set_xscale("symlog", linthresh=1.0)
                     ax.tick_params(labelsize=7)
                     if peak is not None:
@@ -245,6 +246,15 @@ def plot_clustering(
         )
         fig.supxlabel(textwrap.fill(caption, width=max(60, int(16 * fig.get_figwidth()))), fontsize=8)
         if title:
-            fig.suptitle(title, fontsize=11)
+            fig.suptitle(textwrap.fill(title, width=max(40, int(11 * fig.get_figwidth()))), fontsize=11)
         fig.savefig(path, format="png")
     return path
+
+
+def _at_least(ax: Any, span: float) -> None:
+    """Widen the y range of ``ax`` to at least ``span`` around its middle, without an offset on the axis."""
+    low, high = ax.get_ylim()
+    if high - low < span:
+        middle = 0.5 * (low + high)
+        ax.set_ylim(middle - span / 2, middle + span / 2)
+    ax.ticklabel_format(axis="y", useOffset=False)
