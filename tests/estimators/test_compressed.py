@@ -33,6 +33,7 @@ from mibench.estimators.compressed import (
     auto_image_shape,
     pca_latent_dim,
     twonn_dimension,
+    twonn_latent_dim,
 )
 from mibench.estimators.kl import KLMutualInformation, WeightedKL
 from mibench.estimators.ksg import KSG
@@ -224,6 +225,13 @@ def test_twonn_sees_the_two_latents_of_bump_images_and_subsamples_with_the_seed(
     sub = [twonn_dimension(x, np.random.default_rng(s), max_rows=500) for s in (0, 0, 1)]
     assert sub[0] == sub[1] != sub[2]
     assert twonn_dimension(np.zeros((10, 3)), np.random.default_rng(0)) == math.inf
+
+
+def test_twonn_code_size_is_the_smallest_integer_within_two_standard_errors_below() -> None:
+    assert [twonn_latent_dim(m, 5000) for m in (1.97, 2.01, 2.05, 2.07, 2.5, 3.08)] == [2, 2, 2, 3, 3, 3]
+    assert twonn_latent_dim(1.5, 200) == 2  # 1.5 (1 - 2 / sqrt(200)) = 1.29: a small sample rounds up
+    assert twonn_latent_dim(2.0, 5000) == 2 and twonn_latent_dim(0.3, 100) == 1
+    assert twonn_latent_dim(math.inf, 100) == MAX_AUTO_LATENT_DIM
 
 
 def test_auto_image_shape_rule() -> None:
