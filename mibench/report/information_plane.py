@@ -796,7 +796,7 @@ def _noisy_report_lines(
         f"{MAX_STDERR} nats ({nats_to_bits(MAX_STDERR):.4f} bits; the largest here {largest:.4f} bits).",
         "",
         (
-            f"{', '.join(black)} see the noisy sample"
+            f"The black-box estimators ({', '.join(black)}) see only the noisy sample"
             + (
                 " (binning with the quantized study's fixed edges; noisy values outside them fall in the outermost "
                 "cells). "
