@@ -11,17 +11,20 @@ Why it works. For maps :math:`f` and :math:`g` applied to X and Y alone,
 (data processing), with equality when :math:`f` and :math:`g` are injective on the supports of X and Y (a
 measurable inverse exists there, so the codes carry everything the variables carry). High-dimensional data often
 lie near a low-dimensional set: a 16 x 16 image of a bump at a random position is a point of
-:math:`\mathbb{R}^{256}` on a 2-dimensional manifold. k-NN estimators such as KSG degrade quickly with the
-ambient dimension, so an estimate between faithful low-dimensional codes is much better than one between the raw
-variables. A lossy compressor (a code too small, or a map that folds the support) gives an underestimate, on top of
-the inner estimator's own error.
+:math:`\mathbb{R}^{256}` on a 2-dimensional manifold. k-NN estimators such as KSG degrade with dimension,
+and faithful low-dimensional codes spare the inner estimator the ambient dimensions. Whether that beats the inner
+estimator on the raw data depends on the data: on smooth, noise-free bump images, distances between images already
+follow the 2-dimensional manifold locally, and KSG on the raw pixels does as well as on the codes
+(``reports/compressed.md``). A lossy compressor (a code too small, a map that folds the support, or an autoencoder
+that did not learn to reconstruct: see ``relative_mse`` in the info) gives an underestimate, on top of the inner
+estimator's own error.
 
 Compressors (``compressor``):
 
 * ``"pca"`` (default): principal component analysis (scikit-learn), the first ``latent_dim`` component scores. A
   linear map is injective on the support only when the variable lies on (or very near) a linear subspace of that
   dimension; on a curved manifold it folds the support and loses information (the bump images: see
-  ``tests/estimators/test_compressed.py`` and ``reports/compressed.md``). Fast, torch-free, and deterministic
+  ``tests/estimators/test_compressed.py`` and ``reports/compressed.md``). Fast, torch-free and reproducible
   (scikit-learn's randomised solver, when it chooses it, gets its ``random_state`` from ``seed``).
 * ``"autoencoder"``: a small PyTorch autoencoder trained to reconstruct the variable
   (:mod:`mibench.estimators._autoencoder`): convolutional for image-shaped variables, an MLP for vectors, loss
@@ -70,9 +73,9 @@ change), so that the max-norm of KSG weighs the code columns alike whatever scal
 Which rows the compressors are fitted on: all of them (the autoencoder holds out ``validation_fraction`` for early
 stopping, then encodes every row), and the inner estimator runs on all n codes. Compression is unsupervised and per
 variable: the compressor of X never sees Y. If X and Y are independent, the whole x-sample is independent of the
-whole y-sample, so the codes of the x-rows are independent of the codes of the y-rows whatever was fitted, and the
-estimate keeps the inner estimator's null behaviour exactly; under dependence the fitted maps are functions of one
-variable's sample and cannot learn the pairing. Fitting on a separate part would leave fewer rows for the inner
+whole y-sample, so the x-codes are independent of the y-codes whatever was fitted, and the inner estimator sees
+independent data, as on the raw variables; under dependence each fitted map is a function of one variable's sample
+and cannot learn which x goes with which y. Fitting on a separate part would leave fewer rows for the inner
 estimator, whose error falls with n.
 
 Inner estimator (``inner``, ``inner_params``): any registered name (:func:`mibench.estimators.get_estimator`);
