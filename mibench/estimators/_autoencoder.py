@@ -195,7 +195,6 @@ class AutoencoderFit:
     def info(self) -> dict[str, Any]:
         """A JSON-able summary (everything but the codes)."""
         return {
-            "architecture": None,
             "relative_mse": self.relative_mse,
             "validation_relative_mse": self.validation_relative_mse,
             "train_curve": self.train_curve,
@@ -335,7 +334,7 @@ def train_autoencoder(
     with torch.no_grad():
         for block in _blocks(n):
             part = rows[block]
-            code = model.encoder(part.reshape(part.shape[0], *image_shape)) if image_shape else model.encoder(part)
+            code = model.encode(part)
             codes[block] = code.double().numpy()
             reconstruction = model.decoder(code).reshape(part.shape[0], -1)
             squared_error[block] = ((reconstruction - part).double() ** 2).sum(dim=1).numpy()
