@@ -23,7 +23,7 @@ def test_api_round_trip():
     task = mibench.get_task("gaussian-pairs-1x1-rho0.75")
     x, y = task.sample(2000, seed=0)
     assert abs(estimator.estimate(x, y) - task.mi) < 0.15  # KSG's SD at n=2000 is ~0.02 nats; 0.15 is > 5 SD
-    assert [s.name for s in mibench.list_suites()] == ["smoke", "quick", "bmi", "standard", "networks"]
+    assert [s.name for s in mibench.list_suites()] == ["smoke", "quick", "bmi", "standard", "networks", "highdim"]
     assert mibench.get_suite("smoke").n_jobs == 24
 
 

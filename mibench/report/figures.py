@@ -61,6 +61,8 @@ ESTIMATOR_COLOURS: dict[str, str] = {
     "nwj": "#17becf",
     "dv": "#bcbd22",
     "smile": "#7b4173",
+    "gaussian-convolution": "#000080",
+    "compressed": "#e6ab02",
 }
 
 #: File names of the figures :func:`write_figures` draws, in report order.

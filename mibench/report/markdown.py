@@ -80,6 +80,17 @@ def _number(value: float, factor: float = 1.0) -> str:
 # ------------------------------------------------------------------------------------------------------------
 
 
+def white_box_estimators(results: pd.DataFrame) -> list[str]:
+    """The estimators that ran white-box on at least one job of ``results`` (their stored info says
+    ``"white_box": true``: the runner passed them a channel task's clean values), sorted."""
+    from mibench import scoring as s
+
+    if results.empty or "info" not in results.columns:
+        return []
+    marked = results[results["info"].astype(str).str.contains('"white_box": true', regex=False)]
+    return sorted({str(name) for name in marked[s.ESTIMATOR]})
+
+
 def _summary_blocks(summary: ReportSummary, *, bits: bool) -> list[Block]:
     """Per estimator across tasks (share within tolerance at each n, error, failures, time) and the ranking."""
     from mibench.report.document import Heading, Paragraph, Table
@@ -464,6 +475,14 @@ def write_report(
         f"Units: MI values in {unit}; `{SCORES_NAME}` holds every score in nats; `{HTML_NAME}` is this report as "
         "one page, with the per-cell tables.",
     ]
+    white_box = white_box_estimators(results)
+    if white_box:
+        facts.append(
+            "White-box estimators: "
+            + ", ".join(_code(name) for name in white_box)
+            + ". On noisy-channel tasks they read the clean values and the channel's noise level, which the others "
+            "never see; compare them with each other rather than with black-box estimators."
+        )
 
     sections: list[Block] = [
         BulletList(tuple(ListItem(fact) for fact in facts)),

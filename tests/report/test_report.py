@@ -342,3 +342,15 @@ def test_report_lists_the_distinct_environments_of_its_runs(results, tmp_path):
 
 def test_report_without_environments_has_no_such_section(results, tmp_path):
     assert "Machine and environment" not in write_report(results, tmp_path).read_text(encoding="utf-8")
+
+
+def test_white_box_estimators_are_marked(results, tmp_path):
+    """An estimator that read a channel task's clean values (its info says white_box) is named as white-box."""
+    plain = write_report(results, tmp_path / "plain").read_text()
+    assert "White-box estimators" not in plain
+    marked = results.copy()
+    marked.loc[marked["estimator"] == "kde", "info"] = json.dumps({"white_box": True, "task_context": {}})
+    text = write_report(marked, tmp_path / "marked").read_text()
+    (line,) = [line for line in text.splitlines() if "White-box estimators" in line]
+    assert "`kde`" in line and "`ksg`" not in line
+    assert "White-box estimators" in (tmp_path / "marked" / "index.html").read_text()
