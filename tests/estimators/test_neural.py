@@ -384,11 +384,13 @@ def test_runner_counts_a_diverged_job_as_failed(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(estimators_pkg, "get_estimator_class", lambda name: NeuralMI)
     task = mibench.get_task("gaussian-pairs-1x1-rho0.75")
     diverging = {"objective": "nwj", "learning_rate": 100.0, "max_steps": 50, "threads": 1}
-    outcome = execute_job(make_job(task.id, task.version, "neural", diverging, 300, 0))
+    outcome = execute_job(make_job(task.id, task.version, "neural", diverging, 300, 0, estimator_version="test"))
     assert outcome.status == "error" and "estimator reported a failure" in (outcome.error or "")
     assert outcome.estimate is None
     healthy = {"objective": "infonce", "max_steps": 20, "threads": 1, "hidden": [8]}
-    assert execute_job(make_job(task.id, task.version, "neural", healthy, 300, 0)).status == "ok"
+    assert (
+        execute_job(make_job(task.id, task.version, "neural", healthy, 300, 0, estimator_version="test")).status == "ok"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
