@@ -189,24 +189,30 @@ def network_task(
         sampler=PopulationSampler(_readonly(a), _readonly(b)),
         mi_stderr=0.0,
         truth="exact",
-        params={
-            "record": record.identity(),
-            "record_name": record.name,
-            "record_digest": record.digest,
-            "layer": int(layer),
-            "width": width,
-            "epoch": int(epoch),
-            "pair": pair,
-            "representation": representation,
-            "n_rows": record.n,
-            "n_distinct": info.n_distinct,
-        },
+        params={**_layer_params(record, layer, width, epoch, pair, representation), "n_distinct": info.n_distinct},
         version=f"{VERSION}-{record.digest}",
         description=f"exact {quantity} of {record.name} at epoch {epoch} (layer width {width}, X uniform on "
         f"{record.n} rows)",
         discrete=discrete,
         context=_context(record, pair, representation),
     )
+
+
+def _layer_params(
+    record: TrainingRecord, layer: int, width: int, epoch: int, pair: str, representation: str
+) -> dict[str, object]:
+    """The parameters every network task of a record's layer lists: which record, layer, epoch and pair."""
+    return {
+        "record": record.identity(),
+        "record_name": record.name,
+        "record_digest": record.digest,
+        "layer": int(layer),
+        "width": width,
+        "epoch": int(epoch),
+        "pair": pair,
+        "representation": representation,
+        "n_rows": record.n,
+    }
 
 
 def _context(record: TrainingRecord, pair: str, representation: str) -> dict[str, object]:
@@ -264,16 +270,8 @@ def noisy_network_task(
         mi_stderr=float(truth.stderr),
         truth="monte carlo",
         params={
-            "record": record.identity(),
-            "record_name": record.name,
-            "record_digest": record.digest,
-            "layer": int(layer),
-            "width": width,
-            "epoch": int(epoch),
-            "pair": pair,
-            "representation": "values",
+            **_layer_params(record, layer, width, epoch, pair, "values"),
             "noise_std": b,
-            "n_rows": record.n,
             "n_distinct": row_ids(values)[1],
             "truth_value": float(truth.value),
             "truth_draws": int(truth.draws),
