@@ -245,6 +245,12 @@ def monte_carlo_truth(
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _quadrature_truth(codebook: Codebook, noise_std: float, labels: bool) -> float:
+    """The quadrature truth of a codebook of one-dimensional centres: I(X;T), or I(T;Y) with ``labels``."""
+    _, centres, y = codebook.all_rows()
+    return channel_mi_quadrature(centres[:, 0], noise_std, labels=y if labels else None)
+
+
 def _suffix(labelled: bool) -> str:
     return "-labels" if labelled else ""
 
@@ -289,8 +295,7 @@ def line_channel(k: int, noise_std: float, *, labels: bool = False) -> Task:
     k = check_int("k (number of points)", k, 2, MAX_LINE_POINTS)
     s = check_positive("noise_std", noise_std)
     codebook = Codebook("line", k)
-    _, centres, y = codebook.all_rows()
-    mi = channel_mi_quadrature(centres[:, 0], s, labels=y if labels else None)
+    mi = _quadrature_truth(codebook, s, labels)
     return _task(
         codebook,
         f"{FAMILY}-line-k{k}-s{format_number(s)}{_suffix(labels)}",
@@ -367,8 +372,7 @@ def tanh_channel(weight: float, noise_std: float = TANH_NOISE, *, labels: bool =
     w = check_real("weight", weight, 0.0, low_open=True)
     s = check_positive("noise_std", noise_std)
     codebook = Codebook("tanh", 1, weight=w)
-    _, centres, y = codebook.all_rows()
-    mi = channel_mi_quadrature(centres[:, 0], s, labels=y if labels else None)
+    mi = _quadrature_truth(codebook, s, labels)
     return _task(
         codebook,
         f"{FAMILY}-tanh-w{format_number(w)}-s{format_number(s)}{_suffix(labels)}",
