@@ -447,13 +447,9 @@ HIGHDIM_ESTIMATORS = (
 def _highdim_suite() -> Suite:
     """``highdim``: every high-dimensional catalogue task (:mod:`mibench.synthetic.highdim`) at n = 5000, 3 seeds.
 
-    Size and time: 48 tasks x 3 seeds x 7 estimators = 1008 jobs. CPU seconds per job at n = 5000, measured on one
-    thread (2026-12-07; reports/highdim_tasks.md): KSG 16 s in 512 joint dimensions and 35-39 s in 2000-2048, KL 3 and
-    7-10 s, the Gaussian baseline at most 2 s, MINE and InfoNCE (1000 steps at most) 1-5 s, compressed with PCA 1-2 s,
-    with the autoencoder 10-24 s (16 x 16 images, vectors) and about 50 s (32 x 32 images). About 8900 CPU-seconds
-    of estimates plus sampling and per-job overhead: about 77 minutes with two workers on 2 idle cores. The 300 s
-    limit per job is a guard against a stalled job (about 6 times the slowest measured one), not a budget that jobs
-    are expected to use.
+    Size: 48 tasks x 3 seeds x 7 estimators = 1008 jobs; the measured cost per job and the suite's expected
+    duration are in reports/highdim_tasks.md. The 300 s limit per job is a guard against a stalled job, not a budget
+    that jobs are expected to use.
     """
     from mibench.synthetic import list_tasks
     from mibench.synthetic.highdim import FAMILIES

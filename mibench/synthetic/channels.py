@@ -210,7 +210,7 @@ class StoredTruth:
 
 
 #: Reed-Muller truths by task id: ``channel_mi`` over the whole codebook with the stored seed and draws per codeword
-#: (``python -m mibench.synthetic.channels`` recomputes them: about 2 minutes on two busy cores when written).
+#: (``python -m mibench.synthetic.channels`` recomputes them).
 PRECOMPUTED: dict[str, StoredTruth] = {
     "channel-rm1-4-s1": StoredTruth(3.3358399192545005, 0.0003165825837117335, 100_000, 1),  # 3_200_000 draws
     "channel-rm1-4-s2": StoredTruth(1.6936999864750697, 0.0004726481264698209, 300_000, 2),  # 9_600_000 draws

@@ -201,8 +201,8 @@ def channel_mi(
     values = np.empty(total)
     rng = np.random.default_rng(seed)
     t_aug = np.empty((min(block, total), d + 2))
-    # The products have inner dimension d + 2: memory-bound, so extra BLAS threads only contend (13x slower
-    # measured with two busy cores); one thread is as fast as the machine's memory allows.
+    # The products have inner dimension d + 2: memory-bound, so extra BLAS threads only contend; one thread is as
+    # fast as the machine's memory allows.
     with threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, total, block):
             rows = strata[start : start + block]
@@ -222,7 +222,7 @@ def channel_mi(
             else:
                 shift = None
             # Terms below exp(-700) are < 1e-304 of the j = u term (>= 1): flooring them changes no sum, and it
-            # keeps exp off its slow subnormal path (9x faster measured).
+            # keeps exp off its slow subnormal path.
             np.maximum(exponents, _UNDERFLOW_FLOOR, out=exponents)
             np.exp(exponents, out=exponents)
             if q is None:
