@@ -19,7 +19,7 @@ import pytest
 from scipy import special
 
 from mibench.estimators.gaussian import GaussianMI
-from mibench.suites import get_suite
+from mibench.suites import HIGHDIM_RENDERED_TASKS, get_suite
 from mibench.synthetic import catalogue, get_task, list_tasks
 from mibench.synthetic.embeddings import embedding_parts
 from mibench.synthetic.highdim import (
@@ -207,15 +207,39 @@ def test_independent_latents_at_zero_mi():
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def test_highdim_suite_runs_every_highdim_catalogue_task_at_n_5000():
+def test_highdim_suite_runs_every_highdim_catalogue_task_and_its_latents_at_n_5000():
     suite = get_suite("highdim")
-    assert set(suite.tasks) == {task.id for task in HIGHDIM} and len(suite.tasks) == 48
+    rendered = [task.id for task in HIGHDIM]
+    assert list(suite.tasks[:48]) == rendered and len(rendered) == 48
+    # The latent twins: bumps share theirs across widths, the embeddings across the linear and smooth maps.
+    latents = suite.tasks[48:]
+    assert set(latents) == {latent_task(task_id).id for task_id in rendered} and len(latents) == 3 * 6
     assert suite.sample_sizes == (5000,) and suite.repetitions == 3 and suite.timeout == 300.0
     specs = [(spec.name, dict(spec.params)) for spec in suite.estimators]
-    assert [name for name, _ in specs] == ["ksg", "kl", "gaussian", "mine", "infonce", "compressed", "compressed"]
-    assert [params["compressor"] for name, params in specs if name == "compressed"] == ["pca", "autoencoder"]
-    # Every estimator on every task: 48 tasks x 3 seeds x 7 estimators.
-    assert suite.n_jobs == 48 * 3 * 7 == 1008
+    assert [name for name, _ in specs] == ["ksg", "kl", "wkl", "gaussian", "mine", "infonce", *["compressed"] * 3]
+    compressed = [spec for spec in suite.estimators if spec.name == "compressed"]
+    assert [(s.params["compressor"], s.params.get("inner", "ksg")) for s in compressed] == [
+        ("pca", "ksg"),
+        ("pca", "wkl"),
+        ("autoencoder", "ksg"),
+    ]
+    # Compression only where there is something to compress.
+    assert all(s.runs_on(t, 5000) for s in compressed for t in rendered)
+    assert not any(s.runs_on(t, 5000) for s in compressed for t in latents)
+    # 48 rendered tasks x 3 seeds x 9 specs + 18 latent tasks x 3 seeds x 6 specs.
+    assert suite.n_jobs == 48 * 3 * 9 + 18 * 3 * 6 == 1620
+
+
+def test_selecting_a_name_keeps_every_spec_of_the_suite_with_that_name():
+    # Found by use: ``mibench run highdim --estimators compressed`` kept only the last of the compressed specs.
+    suite = get_suite("highdim").select(estimators=["compressed"], params={"compressed": {"max_steps": 5}})
+    assert [(s.params["compressor"], s.params.get("inner", "ksg")) for s in suite.estimators] == [
+        ("pca", "ksg"),
+        ("pca", "wkl"),
+        ("autoencoder", "ksg"),
+    ]
+    assert all(s.params["max_steps"] == 5 and s.tasks == HIGHDIM_RENDERED_TASKS for s in suite.estimators)
+    assert suite.n_jobs == 48 * 3 * 3
 
 
 def test_standard_includes_only_the_slice_of_the_highdim_families():
