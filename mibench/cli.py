@@ -157,6 +157,19 @@ _records_option = click.option(
 )
 
 
+def _memory_limit(text: str) -> float | str | None:
+    """``--memory-limit``: ``"auto"``, or MiB from a size such as ``4G`` (``None`` for ``none``)."""
+    from mibench.errors import InvalidOptionError
+    from mibench.runner.limits import parse_memory_size
+
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return parse_memory_size(text)
+    except ValueError as exc:
+        raise InvalidOptionError(f"--memory-limit: {exc}") from None
+
+
 @main.command("run")
 @click.argument("suite", required=False)
 @click.option(
@@ -194,6 +207,20 @@ _records_option = click.option(
     "a status other than ok (for CI).",
 )
 @click.option("--inline", is_flag=True, help="Run jobs in this process, one by one (debugging; no time limit).")
+@click.option(
+    "--memory-limit",
+    default="auto",
+    show_default=True,
+    help="How much one job may grow its process's memory (512M, 4G, ...; 'none': no limit); beyond it the job is "
+    "recorded as 'memory'. auto: 80% of the machine's memory divided among the workers.",
+)
+@click.option(
+    "--threads-per-job",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="BLAS/OpenMP/torch threads per job, the same on every executor.",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_records_option
 @store_option
@@ -209,6 +236,8 @@ def run_command(
     fresh: bool,
     fail_on_error: bool,
     inline: bool,
+    memory_limit: str,
+    threads_per_job: int,
     no_progress: bool,
     records: Path | None,
     store: Path | None,
@@ -243,6 +272,8 @@ def run_command(
                 executor="inline" if inline else "process",
                 progress=not no_progress,
                 records_dir=records,
+                memory_limit_mb=_memory_limit(memory_limit),
+                threads_per_job=threads_per_job,
             )
         except KeyboardInterrupt:
             click.echo("interrupted: finished jobs are stored; run the same command again to resume", err=True)

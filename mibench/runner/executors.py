@@ -5,6 +5,11 @@
   is reported as ``error``; the pool replaces the worker and the run goes on.
 * ``inline``: in the calling process, one job after another (for debugging and tiny runs; no time limit).
 
+Every executor gives a job the same number of BLAS/OpenMP threads (``WorkerSettings.threads``, default 1), so a
+job computes the same numbers wherever it runs, and the same memory limit (:mod:`mibench.runner.limits`). Ctrl-C
+stops a run from the coordinator: worker processes ignore SIGINT, the jobs in flight are stopped and not stored,
+and a rerun resumes with them; a ``KeyboardInterrupt`` raised by a job's own code is only that job's error.
+
 A failure of the pool itself (its workers cannot start, e.g. because a script that calls mibench without an
 ``if __name__ == "__main__":`` guard is re-imported by each new worker; or the pool breaks down) is not a job's
 fault: it raises :class:`~mibench.errors.WorkerPoolError` and reports no outcome for the jobs not finished.
@@ -17,21 +22,25 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from typing import Any
 
 from mibench.errors import WorkerPoolError
-from mibench.resources import available_cores
 from mibench.runner.jobs import Job
+from mibench.runner.limits import WorkerGroups
 from mibench.runner.schema import Outcome
-from mibench.runner.worker import WorkerSettings, execute_job, limit_threads
+from mibench.runner.worker import WorkerSettings, execute_job, init_worker
 
 __all__ = ["EXECUTORS", "GUARD_HINT", "OnDone", "check_not_importing_main", "run_inline", "run_processes"]
 
 OnDone = Callable[[Job, Outcome], None]
 EXECUTORS = ("process", "inline")
+#: How often (seconds) the coordinator looks for process groups of killed workers while it waits for jobs.
+SWEEP_SECONDS = 1.0
 
 
 #: How to fix the most common cause of a pool whose workers cannot start.
@@ -63,9 +72,37 @@ def _pool_error(detail: str) -> WorkerPoolError:
 
 
 def run_inline(jobs: Sequence[Job], on_done: OnDone, settings: WorkerSettings | None = None) -> None:
-    """Run jobs one by one in this process."""
-    for job in jobs:
-        on_done(job, execute_job(job, settings))
+    """Run jobs one by one in this process.
+
+    A job's own ``KeyboardInterrupt`` is its error (:func:`~mibench.runner.worker.execute_job`), but Ctrl-C must
+    still stop the run: while the jobs run, SIGINT (from the main thread's point of view) marks the run
+    interrupted before it raises, and a job that ends under that mark is not stored; the interrupt goes on up.
+    """
+    import signal
+    import threading
+
+    interrupted = False
+    main_thread = threading.current_thread() is threading.main_thread()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        interrupted = True
+        raise KeyboardInterrupt
+
+    from threadpoolctl import threadpool_limits
+
+    settings = settings or WorkerSettings()
+    previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
+    try:
+        with threadpool_limits(limits=settings.threads):
+            for job in jobs:
+                outcome = execute_job(job, settings)
+                if interrupted:
+                    raise KeyboardInterrupt
+                on_done(job, outcome)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _mp_context() -> Any:
@@ -89,14 +126,36 @@ def run_processes(
     settings: WorkerSettings | None = None,
 ) -> None:
     """Run jobs in ``workers`` local processes with a per-job time limit (seconds, measured from the job's
-    start in its worker). Each worker's BLAS/OpenMP/torch threads are capped at ``cores // workers``."""
+    start in its worker). Each worker's BLAS/OpenMP/torch threads are capped at ``settings.threads``; each leads
+    its own process group, killed with everything in it when the worker is killed (time limit, crash) or the
+    run ends (:class:`~mibench.runner.limits.WorkerGroups`)."""
+    settings = settings or WorkerSettings()
+    with tempfile.TemporaryDirectory(prefix="mibench-workers-") as folder:
+        groups = WorkerGroups(folder)
+        try:
+            _run_pool(jobs, on_done, workers, timeout, replace(settings, worker_groups=folder), groups)
+        finally:
+            groups.sweep(everything=True)
+
+
+def _run_pool(
+    jobs: Sequence[Job],
+    on_done: OnDone,
+    workers: int,
+    timeout: float | None,
+    settings: WorkerSettings,
+    groups: WorkerGroups,
+) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
     from pebble import ProcessExpired, ProcessPool
 
-    settings = settings or WorkerSettings()
-    threads = max(1, available_cores() // max(1, workers))
-    pool = ProcessPool(max_workers=workers, initializer=limit_threads, initargs=(threads,), context=_mp_context())
+    pool = ProcessPool(
+        max_workers=workers,
+        initializer=init_worker,
+        initargs=(settings.threads, settings.worker_groups),
+        context=_mp_context(),
+    )
     try:
         # Keep a bounded window in flight so an interrupt does not leave thousands of scheduled futures.
         queue = list(jobs)
@@ -111,7 +170,8 @@ def run_processes(
                 except RuntimeError as exc:  # pebble: "Unexpected error within the Pool" once it has broken
                     raise _pool_error(f"{type(exc).__name__}: {exc}") from exc
                 in_flight[future] = job
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, _ = wait(in_flight, timeout=SWEEP_SECONDS, return_when=FIRST_COMPLETED)
+            groups.sweep()  # what a killed worker's job started dies with it
             for future in done:
                 job = in_flight.pop(future)
                 try:

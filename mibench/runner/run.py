@@ -20,6 +20,7 @@ from mibench.interface import Task
 from mibench.resources import available_cores
 from mibench.runner.executors import EXECUTORS, check_not_importing_main, run_inline, run_processes
 from mibench.runner.jobs import Job, expand, resolve_tasks
+from mibench.runner.limits import default_memory_limit_mb
 from mibench.runner.schema import FAILURE_STATUSES, STATUS_OK, STATUSES, Outcome, ResultRow
 from mibench.runner.store import ResultsStore, default_store_path, utc_now
 from mibench.runner.worker import WorkerSettings
@@ -35,6 +36,8 @@ __all__ = ["SUITE_TIMEOUT", "RunSummary", "result_row", "run", "run_suite"]
 
 #: Default of ``run_suite(timeout=...)``: use the suite's own per-job limit.
 SUITE_TIMEOUT: Final = "suite"
+#: ``memory_limit_mb`` default: a share of the machine's memory per worker (:func:`default_memory_limit_mb`).
+AUTO_MEMORY_LIMIT: Final = "auto"
 
 StorePath = str | os.PathLike[str]
 
@@ -113,6 +116,8 @@ def run_suite(
     executor: str = "process",
     progress: bool = True,
     records_dir: StorePath | None = None,
+    memory_limit_mb: float | Literal["auto"] | None = AUTO_MEMORY_LIMIT,
+    threads_per_job: int = 1,
 ) -> RunSummary:
     """Run the jobs of ``suite`` that the store does not have yet.
 
@@ -138,6 +143,11 @@ def run_suite(
             ``networks`` suite trains its own records into it when they are missing (by default into ``records/``
             beside the default store), and the noisy tasks' truths are computed into caches there before any job
             runs.
+        memory_limit_mb: how much one job's estimate may grow its process's memory, in MiB; beyond it the job is
+            recorded as ``memory`` (:mod:`mibench.runner.limits`). ``"auto"`` (default): 80 % of the physical
+            memory divided among the workers; ``None``: no limit.
+        threads_per_job: BLAS/OpenMP/torch threads of each job, the same on every executor (default 1, so that
+            ``jobs`` workers use ``jobs`` cores and a job computes the same numbers wherever it runs).
 
     Raises:
         UnknownNameError: an unknown suite, estimator, task or task pattern.
@@ -165,6 +175,12 @@ def run_suite(
     limit = suite.timeout if timeout == SUITE_TIMEOUT else timeout
     if limit is not None and not limit > 0:
         raise InvalidOptionError(f"timeout must be positive seconds or None, got {limit}")
+    if not (isinstance(threads_per_job, int) and threads_per_job >= 1):
+        raise InvalidOptionError(f"threads_per_job must be an integer >= 1, got {threads_per_job!r}")
+    if memory_limit_mb == AUTO_MEMORY_LIMIT:
+        memory_limit_mb = default_memory_limit_mb(1 if executor == "inline" else workers)
+    elif memory_limit_mb is not None and not (isinstance(memory_limit_mb, (int, float)) and memory_limit_mb > 0):
+        raise InvalidOptionError(f"memory_limit_mb must be positive MiB, None or 'auto', got {memory_limit_mb!r}")
     records = None if records_dir is None else str(Path(records_dir).resolve())
     records = _prepare_network_tasks(suite.name, suite.tasks, records, workers, progress)
 
@@ -187,6 +203,8 @@ def run_suite(
             "params": {name: dict(values) for name, values in (params or {}).items()},
             "tasks": list(tasks or []),
             "records_dir": records,
+            "memory_limit_mb": memory_limit_mb,
+            "threads_per_job": threads_per_job,
         }
         run_id = results.start_run(
             suite.name,
@@ -216,7 +234,7 @@ def run_suite(
             if summary.n_failed:
                 bar.set_postfix(failed=summary.n_failed, refresh=False)
 
-        settings = WorkerSettings(records_dir=records)
+        settings = WorkerSettings(records_dir=records, memory_limit_mb=memory_limit_mb, threads=threads_per_job)
         try:
             if executor == "inline":
                 run_inline(pending, on_done, settings)

@@ -2,9 +2,10 @@
 
 The worker resolves the task (:func:`mibench.resolver.resolve_task`, through the run's records directory for
 network tasks), builds the estimator with the parameters the task supplies, draws the sample from the job's seed,
-times the estimate, measures its extra peak memory and returns an :class:`~mibench.runner.schema.Outcome`. It
-never raises for a failing job: the exception becomes ``status="error"`` with its message, so one bad job cannot
-stop a run.
+times the estimate under the job's memory limit, measures its extra peak memory and returns an
+:class:`~mibench.runner.schema.Outcome`. It never raises for a failing job: any exception out of the job, a
+``KeyboardInterrupt`` or ``SystemExit`` raised by its code included, becomes ``status="error"`` with its message
+(an allocation beyond the memory limit becomes ``status="memory"``), so one bad job cannot stop a run.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mibench.runner.jobs import Job
+from mibench.runner.limits import address_space_limit, is_out_of_memory
 from mibench.runner.memory import PeakMemory
 from mibench.runner.schema import Outcome
 from mibench.runner.seeds import derive_seed
 
-__all__ = ["WorkerSettings", "build_estimator", "execute_job", "limit_threads"]
+__all__ = ["WorkerSettings", "build_estimator", "execute_job", "init_worker", "limit_threads"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,33 @@ class WorkerSettings:
     Attributes:
         records_dir: the directory of training records that network tasks are rebuilt from (``None``: the run
             has no network tasks). A run option, not part of any job key.
+        memory_limit_mb: how much a job's estimate may grow its process's address space, in MiB (``None``: no
+            limit); beyond it the job is recorded as ``memory`` (:mod:`mibench.runner.limits`).
+        threads: the BLAS/OpenMP/torch threads of one job, the same on every executor so that a job computes the
+            same numbers wherever it runs.
+        worker_groups: the folder where worker processes record their process groups
+            (:class:`~mibench.runner.limits.WorkerGroups`; ``None``: workers do not lead their own groups).
     """
 
     records_dir: str | None = None
+    memory_limit_mb: float | None = None
+    threads: int = 1
+    worker_groups: str | None = None
+
+
+def init_worker(threads: int, worker_groups: str | None = None) -> None:
+    """Set up a worker process (local or on a Dask worker) before its first job: only the coordinator handles
+    Ctrl-C (SIGINT is ignored here, so an interrupt stops the run from the coordinator and no job in flight is
+    stored as failed), the process leads its own process group (recorded in ``worker_groups``, so that what a
+    killed job started dies with it), and its threads are capped at ``threads``."""
+    import signal
+
+    from mibench.runner.limits import WorkerGroups
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if worker_groups is not None:
+        WorkerGroups(worker_groups).join()
+    limit_threads(threads)
 
 
 def limit_threads(threads: int) -> None:
@@ -117,7 +143,7 @@ def execute_job(job: Job, settings: WorkerSettings | None = None) -> Outcome:
             x, y = task.sample_clean(job.n, job.seed)
         else:
             x, y = task.sample(job.n, job.seed)
-        with PeakMemory() as memory:
+        with PeakMemory() as memory, address_space_limit(settings.memory_limit_mb):
             start = time.perf_counter()
             if hasattr(estimator, "estimate_with_info"):
                 result = estimator.estimate_with_info(x, y)
@@ -125,8 +151,11 @@ def execute_job(job: Job, settings: WorkerSettings | None = None) -> Outcome:
             else:
                 value, info = float(estimator.estimate(x, y)), {}
             seconds = time.perf_counter() - start
-    except Exception as exc:
+    except BaseException as exc:  # KeyboardInterrupt or SystemExit raised by a job is that job's error too
         message = f"{type(exc).__name__}: {exc}"
+        if is_out_of_memory(exc) and settings.memory_limit_mb is not None:
+            limit = f"{settings.memory_limit_mb:.0f} MiB"
+            return Outcome.failure("memory", f"job exceeded the memory limit of {limit}: {message}", info=context_info)
         return Outcome.failure("error", message + "\n" + traceback.format_exc(limit=-3), info=context_info)
     info.update(context_info)
     measured = {"seconds": seconds, "peak_memory_mb": memory.peak_mb, "info": info}

@@ -156,3 +156,48 @@ class PrepareRaises(BaseEstimator):
 
     def estimate(self, x, y):
         return 0.0
+
+
+class RaisesBaseException(BaseEstimator):
+    """Raises ``KeyboardInterrupt`` or calls ``sys.exit`` from inside its estimate, as a careless plugin might."""
+
+    tags = EstimatorTags()
+
+    def __init__(self, *, how: str = "keyboard-interrupt"):
+        self.how = how
+
+    def estimate(self, x, y):
+        if self.how == "keyboard-interrupt":
+            raise KeyboardInterrupt("pressed inside the estimator")
+        raise SystemExit(0)
+
+
+class Allocates(BaseEstimator):
+    """Allocates and touches ``megabytes`` MiB, then returns 0."""
+
+    tags = EstimatorTags()
+
+    def __init__(self, *, megabytes: float = 100.0):
+        self.megabytes = megabytes
+
+    def estimate(self, x, y):
+        block = np.ones(int(self.megabytes * 2**20 // 8))
+        return float(block[-1] - 1.0)
+
+
+class SpawnsAndHangs(BaseEstimator):
+    """Starts a child process (its pid written to ``pid_file``), then hangs: its job is killed at the time limit."""
+
+    tags = EstimatorTags()
+
+    def __init__(self, *, pid_file: str = ""):
+        self.pid_file = pid_file
+
+    def estimate(self, x, y):
+        import subprocess
+        from pathlib import Path
+
+        child = subprocess.Popen(["sleep", "300"])
+        Path(self.pid_file).write_text(str(child.pid))
+        time.sleep(300)
+        return 0.0

@@ -394,3 +394,26 @@ def test_white_box_estimators_read_a_channels_clean_rows_and_channel_only_ones_s
         assert info["white_box"] is True and info["task_context"] == {"noise_std": 0.5, "target": "input"}
     plain = json.loads(frame.loc[("gaussian-pairs-1x1-rho0.75", "tests.runner.toys:ReportsItsInput"), "info"])
     assert "white_box" not in plain and plain["noise_std"] == 1.0  # no channel: its own defaults
+
+
+@pytest.mark.parametrize("executor", ["process", "inline"])
+def test_keyboardinterrupt_or_sys_exit_inside_a_job_is_that_jobs_error(tmp_path, executor):
+    # Found by use: a plugin raising KeyboardInterrupt ended the run with nothing stored (and every rerun stopped
+    # at the same job); one calling sys.exit(0) made a script calling mibench.run exit 0 silently.
+    suite = Suite(
+        name="test-base-exceptions",
+        tasks=("gaussian-pairs-1x1-rho0.75",),
+        estimators=(
+            spec("RaisesBaseException", how="keyboard-interrupt"),
+            spec("RaisesBaseException", how="exit"),
+            EstimatorSpec("gaussian"),
+        ),
+        sample_sizes=(50,),
+        repetitions=2,
+    )
+    summary = run_suite(suite, store=tmp_path / "s.sqlite", jobs=2, executor=executor, progress=False)
+    assert summary.counts == {"ok": 2, "error": 4, "timeout": 0, "memory": 0} and not summary.interrupted
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        errors = sorted(store.to_dataframe().dropna(subset=["error"])["error"].str.split("\n").str[0])
+        assert [run["state"] for run in store.runs()] == ["finished"]
+    assert errors == ["KeyboardInterrupt: pressed inside the estimator"] * 2 + ["SystemExit: 0"] * 2
