@@ -9,7 +9,10 @@
     mibench ib run|report                      the information-plane study on quantized networks (exact MI)
 
 User mistakes (unknown names, bad files, bad input) print one line ``error: ...`` and exit with status 2; they
-never print a traceback. ``mibench list`` does not import torch.
+never print a traceback. So does a results store that cannot be used: not a store, in use by another run, or not
+writable by ``run`` (a read-only file or folder, a full disk: the rows stored before are kept). ``report``,
+``export``, ``compare`` and ``list suites --store`` open the store read-only and never change it. ``mibench list``
+does not import torch.
 """
 
 from __future__ import annotations

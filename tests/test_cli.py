@@ -841,3 +841,188 @@ def test_a_bad_suite_file_is_one_error_line(tmp_path):
     )
     result = invoke("run", "--suite-file", suite_file, "--store", tmp_path / "s.sqlite")
     assert_user_error(result, str(suite_file), "unknown estimator 'nope'", "ksg")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the results store: reading changes nothing, storage faults are one error line
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gaussian_store(tmp_path_factory) -> Path:
+    """A store of the smoke suite's gaussian jobs (12 rows), closed cleanly."""
+    path = tmp_path_factory.mktemp("gaussian") / "s.sqlite"
+    assert_ok(invoke("run", "smoke", "--estimators", "gaussian", "--inline", "--no-progress", "--store", path))
+    return path
+
+
+def _as_version_3(path: Path) -> None:
+    """Turn a store into schema version 3 (runs without their coordinator columns), as mibench then wrote it."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        for column in ("host", "host_id", "pid", "pid_start", "heartbeat"):
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.execute("UPDATE meta SET value = '3' WHERE name = 'schema_version'")
+    db.close()
+
+
+def _file_state(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+def _reading_commands(path: Path, out: Path) -> list[tuple[object, ...]]:
+    return [
+        ("report", "--store", path, "--out", out / "report"),
+        ("export", "--store", path, "-o", out / "rows.csv"),
+        ("compare", path, path),
+        ("list", "suites", "--store", path),
+    ]
+
+
+@pytest.mark.parametrize("version", ["current", "3"])
+def test_report_export_compare_and_list_never_change_the_store(tmp_path, gaussian_store, version):
+    import shutil
+
+    path = tmp_path / "s.sqlite"
+    shutil.copy(gaussian_store, path)
+    if version == "3":  # an older store is read through a copy migrated in memory, never migrated in place
+        _as_version_3(path)
+    before = _file_state(path)
+    for args in _reading_commands(path, tmp_path):
+        assert_ok(invoke(*args))
+    assert _file_state(path) == before
+    assert len(pd.read_csv(tmp_path / "rows.csv")) == 12
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("s.sqlite")) in (
+        ["s.sqlite"],
+        ["s.sqlite", "s.sqlite-shm", "s.sqlite-wal"],  # SQLite's companions of a WAL store, holding no rows
+    )
+
+
+@pytest.mark.parametrize("kind", ["another application's database", "an empty database", "an empty file"])
+def test_reading_commands_refuse_a_file_that_is_not_a_store_and_leave_it_unchanged(tmp_path, kind):
+    import sqlite3
+
+    path = tmp_path / "app.sqlite"
+    if kind == "an empty file":
+        path.touch()
+    else:
+        with sqlite3.connect(path) as db:
+            if kind == "an empty database":
+                db.execute("PRAGMA user_version = 7")  # a valid database file with no tables
+            else:
+                db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        db.close()
+    before = _file_state(path)
+    for args in _reading_commands(path, tmp_path):
+        assert_user_error(invoke(*args), str(path))
+        assert _file_state(path) == before, args
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.sqlite"]
+
+
+def _unprivileged() -> list[str]:
+    """A command prefix that runs a command as an unprivileged user (root writes read-only files)."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot drop privileges to test read-only files")
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+@pytest.fixture
+def shared_folder():
+    """A folder outside pytest's private temporary folder, so that an unprivileged user can reach it."""
+    import os
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="mibench-store-"))
+    os.chmod(folder, 0o777)
+    yield folder
+    os.chmod(folder, 0o755)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _integrity(path: Path) -> tuple[str, list[tuple[str, str]]]:
+    import sqlite3
+
+    with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
+        check = db.execute("PRAGMA integrity_check").fetchone()[0]
+        rows = db.execute("SELECT key, finished_at FROM results ORDER BY key").fetchall()
+    db.close()
+    return check, rows
+
+
+def _one_error_line(done: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and done.stderr.strip().splitlines()[-1] == errors[0], done.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+    return errors[0]
+
+
+@pytest.mark.parametrize("read_only", ["file", "folder"])
+def test_a_read_only_store_is_one_error_line_and_stays_readable(gaussian_store, shared_folder, read_only):
+    import os
+    import shutil
+
+    path = shared_folder / "s.sqlite"
+    shutil.copy(gaussian_store, path)
+    os.chmod(path, 0o444 if read_only == "file" else 0o666)
+    out = shared_folder / "out"
+    out.mkdir(mode=0o777)
+    os.chmod(out, 0o777)
+    if read_only == "folder":
+        os.chmod(shared_folder, 0o555)
+    before = _file_state(path)
+    env = {**os.environ, "HOME": str(shared_folder)}
+    as_user = [*_unprivileged(), *_script()]
+    run = [*as_user, "run", "smoke", "--inline", "--no-progress", "--store", str(path)]  # ksg's jobs are missing
+    done = subprocess.run(run, cwd=shared_folder, capture_output=True, text=True, timeout=300, env=env)
+    _one_error_line(
+        done,
+        f"cannot write to the results store {path}",
+        f"{read_only if read_only == 'file' else 'folder ' + str(shared_folder)} is read-only",
+    )
+    assert _file_state(path) == before and _integrity(path)[0] == "ok"
+    # reading needs no write permission (in a read-only folder, SQLite cannot add its shared-memory file)
+    export = [*as_user, "export", "--store", str(path), "-o", str(out / "rows.csv")]
+    done = subprocess.run(export, cwd=shared_folder, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_csv(out / "rows.csv")) == 12 and _file_state(path) == before
+
+
+def test_a_full_disk_is_one_error_line_keeps_every_row_and_marks_the_run_failed(gaussian_store, tmp_path):
+    import os
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "s.sqlite"
+    shutil.copy(gaussian_store, path)
+    check, rows_before = _integrity(path)
+    assert check == "ok" and len(rows_before) == 12 and path.stat().st_size < 100 * 1024
+    suite_file = tmp_path / "many.toml"
+    suite_file.write_text(
+        'name = "many"\ntasks = ["gaussian-pairs-1x1-rho0.75"]\nsample_sizes = [100]\nrepetitions = 200\n'
+        'estimators = ["gaussian"]\n'
+    )
+    run = [*_script(), "run", "--suite-file", str(suite_file), "--inline", "--no-progress", "--store", str(path)]
+    # no file may grow past 100 KiB: the store's WAL fills up after a few jobs (writes then fail with EFBIG)
+    limited = ["bash", "-c", 'ulimit -f 100 && exec "$@"', "bash", *run]
+    done = subprocess.run(limited, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    _one_error_line(done, f"could not write to the results store {path}", "every row stored before is kept")
+    check, rows_after = _integrity(path)
+    assert check == "ok" and set(rows_before) <= set(rows_after) and len(rows_after) < 12 + 200
+    with sqlite3.connect(path) as db:
+        runs = db.execute("SELECT suite, state, n_done FROM runs ORDER BY started_at").fetchall()
+    db.close()
+    assert runs[0][:2] == ("smoke", "finished") and runs[1][:2] == ("many", "failed")
+    assert runs[1][2] == len(rows_after) - 12  # the jobs whose rows were committed before the disk filled
+    resumed = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"200 jobs, {len(rows_after) - 12} already stored" in resumed.stdout

@@ -348,7 +348,7 @@ def study_results(out_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Training
     if not results_path.is_absolute():  # the study's own store, inside its directory
         results_path = out_dir / results_path
     if results_path.is_file():
-        with ResultsStore(results_path, create=False) as results:
+        with ResultsStore(results_path, read_only=True) as results:
             frame = results.to_dataframe()
         parts = frame["task_id"].map(parse_task_id)
         frame = frame[parts.map(lambda p: p is not None and p["record"] in records)].reset_index(drop=True)

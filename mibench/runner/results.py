@@ -1,6 +1,8 @@
 """Reading results back: the rows of a store (or of one suite in it), the environments of their runs, exports.
 
-These are what ``mibench report`` and ``mibench export`` compute, as library functions.
+These are what ``mibench report`` and ``mibench export`` compute, as library functions. They open the store
+read-only (:class:`~mibench.runner.store.ResultsStore` with ``read_only=True``): reading never changes the store
+file, nor migrates an older store in place.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def load_results(
         NoResultsError: the store has no rows (for that suite).
     """
     path = _store_path(store_path)
-    with ResultsStore(path, create=False) as results:
+    with ResultsStore(path, read_only=True) as results:
         frame = results.to_dataframe()
         name = None
         if suite:
@@ -140,7 +142,7 @@ def recorded_suites(store_path: PathLike | None = None) -> list[Suite]:
     """
     from mibench.suites import Suite
 
-    with ResultsStore(_store_path(store_path), create=False) as results:
+    with ResultsStore(_store_path(store_path), read_only=True) as results:
         definitions = results.suite_definitions()
     return [Suite.from_dict(json.loads(text)) for _, text in sorted(definitions.items())]
 
@@ -150,7 +152,7 @@ def run_environments(
 ) -> dict[str, Environment | None]:
     """The machine and environment recorded for each run (those in ``run_ids``, or all), by run id; ``None``
     for a run recorded before mibench recorded environments."""
-    with ResultsStore(_store_path(store_path), create=False) as results:
+    with ResultsStore(_store_path(store_path), read_only=True) as results:
         return results.environments(run_ids)
 
 
@@ -158,7 +160,7 @@ def run_records_dirs(store_path: PathLike | None = None, run_ids: Iterable[str] 
     """The records directories (``records_dir`` option) of the runs in ``run_ids`` (or all runs), in the order
     the runs started, without repeats: where a report finds the training records of stored network tasks."""
     wanted = None if run_ids is None else set(run_ids)
-    with ResultsStore(_store_path(store_path), create=False) as results:
+    with ResultsStore(_store_path(store_path), read_only=True) as results:
         runs = results.runs()
     folders: list[Path] = []
     for run in runs:

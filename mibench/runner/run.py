@@ -2,7 +2,10 @@
 
 The coordinating process is the only writer of the store and writes one transaction per finished job, so a
 run stopped at any point (Ctrl-C, SIGKILL, power loss after a commit) resumes by running the same command
-again: only missing jobs are computed.
+again: only missing jobs are computed. One run at a time writes a store: a run refuses to start while another
+run's coordinator is alive (checked before anything is prepared, and again when the run is recorded), and marks
+runs whose coordinator is gone ``interrupted`` (see :mod:`mibench.runner.store`). A run that stops on an error
+(the store cannot be written, the worker pool broke) is marked ``failed``; Ctrl-C marks it ``interrupted``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mibench._version import __version__
-from mibench.errors import InvalidOptionError, WorkerPoolError
+from mibench.errors import InvalidOptionError, StoreError
 from mibench.estimators.registry import estimator_source
 from mibench.interface import Task
 from mibench.resources import available_cores
@@ -154,7 +157,8 @@ def run_suite(
         DuplicateNameError: an estimator of the run whose name is registered twice.
         MissingRecordError: a network task whose record is not in ``records_dir``; raised before anything runs.
         InvalidOptionError: ``jobs``, ``timeout`` or ``executor`` out of range.
-        StoreError: the store cannot be opened.
+        StoreError: the store cannot be opened or written (read-only, full disk ...: rows stored before are kept and
+            the run is marked ``failed``), or another run of the store is still running (nothing is run).
         WorkerPoolError: the worker processes cannot start or break down (not a job's fault; e.g. a script that
             calls mibench without an ``if __name__ == "__main__":`` guard); nothing is stored for unfinished jobs.
     """
@@ -181,12 +185,14 @@ def run_suite(
         memory_limit_mb = default_memory_limit_mb(1 if executor == "inline" else workers)
     elif memory_limit_mb is not None and not (isinstance(memory_limit_mb, (int, float)) and memory_limit_mb > 0):
         raise InvalidOptionError(f"memory_limit_mb must be positive MiB, None or 'auto', got {memory_limit_mb!r}")
+    owns_store = not isinstance(store, ResultsStore)
+    if owns_store:  # before training records or computing truths for a run that could not start
+        _check_not_in_use(default_store_path() if store is None else store)
     records = None if records_dir is None else str(Path(records_dir).resolve())
     records = _prepare_network_tasks(suite.name, suite.tasks, records, workers, progress)
 
     resolved = resolve_tasks(suite.tasks, records)  # every task once, before anything runs
     all_jobs = expand(suite, tasks=resolved)
-    owns_store = not isinstance(store, ResultsStore)
     results = ResultsStore(default_store_path() if store is None else store) if owns_store else store
     assert isinstance(results, ResultsStore)
     try:
@@ -228,7 +234,7 @@ def run_suite(
         bar = _progress_bar(len(pending), suite.name, progress)
 
         def on_done(job: Job, outcome: Outcome) -> None:
-            results.record(result_row(job, resolved[job.task_id], outcome, run_id))
+            results.record(result_row(job, resolved[job.task_id], outcome, run_id), replace=fresh)
             summary.counts[outcome.status] += 1
             bar.update(1)
             if summary.n_failed:
@@ -242,10 +248,10 @@ def run_suite(
                 run_processes(pending, on_done, workers=workers, timeout=limit, settings=settings)
         except KeyboardInterrupt:
             summary.interrupted = True
-            results.finish_run(run_id, "interrupted")
+            _finish_quietly(results, run_id, "interrupted")
             raise
-        except WorkerPoolError:
-            results.finish_run(run_id, "failed")
+        except BaseException:  # the store cannot be written, the worker pool broke, or a bug: never left running
+            _finish_quietly(results, run_id, "failed")
             raise
         finally:
             bar.close()
@@ -255,6 +261,30 @@ def run_suite(
     finally:
         if owns_store:
             results.close()
+
+
+def _check_not_in_use(path: StorePath) -> None:
+    """Refuse to run on a store that another live run is writing (the check :meth:`ResultsStore.start_run` makes
+    again when the run is recorded). Only reads; a path that is not a readable store yet is left to the opening
+    for writing, which creates it or says what is wrong with it."""
+    file = Path(path)
+    if str(path) == ":memory:" or not file.is_file():
+        return
+    try:
+        results = ResultsStore(file, read_only=True)
+    except StoreError:
+        return
+    with results:
+        results.check_not_in_use()
+
+
+def _finish_quietly(results: ResultsStore, run_id: str, state: str) -> None:
+    """Record how a run that stops on an exception ended, where the store can still be written; else the next run
+    finds its coordinator gone and marks it ``interrupted``. The exception that stopped it is what is reported."""
+    try:
+        results.finish_run(run_id, state)
+    except StoreError:
+        pass
 
 
 def _prepare_network_tasks(

@@ -1,21 +1,46 @@
 """The results store: an embedded SQLite database, one row per finished job.
 
-Guarantees (tested by killing a run with SIGKILL and rerunning it):
+Guarantees (tested by killing runs with SIGKILL, running two at once, and filling the disk):
 
-* Only the coordinating process writes, one transaction per finished job (``INSERT`` of one complete row), in
-  WAL mode: a crash loses at most the jobs that had not finished, never a committed row, and never leaves a
-  partial row.
+* One run at a time writes a store, and only its coordinating process: one transaction per finished job
+  (``INSERT`` of one complete row), in WAL mode. A crash loses at most the jobs that had not finished, never a
+  committed row, and never leaves a partial row.
 * Rows are keyed by the job key (task id and version, estimator and parameter hash, n, repetition), so a rerun
   of the same suite computes only missing jobs and duplicates none.
+* A finished ``ok`` row is never replaced, except by a run started with ``fresh`` (which recomputes and replaces
+  every selected row, the one deliberate exception; :meth:`ResultsStore.record` with ``replace=True``). A failed
+  row (``error``, ``timeout``, ``memory``) is replaced by the job's next outcome, ``ok`` or failed again (a retry
+  records its latest failure); so a job that once finished ``ok`` stays ``ok`` whatever a later run without
+  ``fresh`` computes for it.
+* One coordinator per store: each run row records its coordinator (host, a host id that says where its process
+  id is meaningful, process id, process start time where the OS tells it, and a heartbeat the coordinator renews
+  every :data:`HEARTBEAT_SECONDS` from a background thread and with every row it records). A run starts only when
+  no other run of the store is ``running`` with a live coordinator; otherwise :meth:`ResultsStore.start_run`
+  raises :class:`~mibench.errors.StoreError` naming that run, its host and process, and writes nothing. A
+  coordinator counts as gone when, on the same host (same host id), its process no longer exists, is a zombie,
+  or its process id now belongs to a process started at another time; on another host (or where the OS cannot
+  tell, or for a run recorded before coordinators were), when its last sign of life -- heartbeat, else its last
+  row or its start -- is more than :data:`STALE_SECONDS` old (clocks of the hosts are assumed to agree to well
+  within that). The run that starts marks every ``running`` run whose coordinator is gone ``interrupted``
+  (``finished_at``: its last sign of life); a run whose coordinator is alive is never marked.
+* Storage faults (a read-only file or folder, a full disk, a file size limit, a lock held past the timeout) raise
+  :class:`~mibench.errors.StoreError` with one line naming the store; the failed transaction is rolled back, so
+  every row stored before stays intact, and a run that ends this way is marked ``failed`` where its run row can
+  still be written (else the next run finds its coordinator gone and marks it ``interrupted``).
 * A file that is not a mibench store (another application's database, or not a database at all) is refused and
   left exactly as it was: it is inspected through a read-only connection before anything is written.
+* ``read_only=True`` (what reports, exports, comparisons and ``list suites --store`` use) never changes the store
+  file: it reads through a read-only connection (SQLite may add its ``-wal`` and ``-shm`` companion files beside a
+  WAL store; they hold no results), refuses an empty database instead of creating a store in it, and reads an
+  older store through a copy in memory that is migrated there, never in place. A WAL store is read with the rows
+  of its ``-wal`` file; in a folder the reader cannot write and without a ``-wal`` file, it is read as immutable.
 
 Schema versions. ``meta.schema_version`` says which layout a store has; :data:`SCHEMA_VERSION` is the layout
-this mibench writes. Opening an older store applies :data:`MIGRATIONS` in order, all in one transaction (so an
-interrupted or failed migration leaves the store as it was); a store from a newer mibench is refused. To change
-the layout: append a :class:`Migration` whose statements turn the previous version into the new one (frozen SQL:
-a migration never changes once released), bump :data:`SCHEMA_VERSION`, and add a test that opens a store of the
-previous version.
+this mibench writes. Opening an older store for writing applies :data:`MIGRATIONS` in order, all in one
+transaction (so an interrupted or failed migration leaves the store as it was); a store from a newer mibench is
+refused. To change the layout: append a :class:`Migration` whose statements turn the previous version into the
+new one (frozen SQL: a migration never changes once released), bump :data:`SCHEMA_VERSION`, and add a test that
+opens a store of the previous version.
 
 Exports: a pandas DataFrame, CSV and JSON (never pickle), columns and dtypes from
 :class:`~mibench.runner.schema.ResultRow`.
@@ -25,7 +50,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
+import sys
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,10 +77,13 @@ if TYPE_CHECKING:
     from mibench.runner.environment import Environment
 
 __all__ = [
+    "HEARTBEAT_SECONDS",
     "MIGRATIONS",
     "RESULT_COLUMNS",
     "SCHEMA_VERSION",
+    "STALE_SECONDS",
     "STATUSES",
+    "Coordinator",
     "Migration",
     "ResultsStore",
     "StoreError",
@@ -61,7 +92,14 @@ __all__ = [
 ]
 
 #: The layout this mibench writes (see the module docstring).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+
+#: Seconds between the heartbeats of a running coordinator (see the module docstring).
+HEARTBEAT_SECONDS = 15.0
+#: Seconds after its last sign of life from which a run whose coordinator cannot be checked by its process (another
+#: host, or a run recorded before coordinators were) counts as gone: many missed heartbeats, so a busy machine or a
+#: slow shared folder does not make a live run look dead.
+STALE_SECONDS = 600.0
 
 APPLICATION = "mibench"
 
@@ -79,7 +117,12 @@ _RUNS_SQL = """CREATE TABLE runs (
     n_done INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL,
     environment TEXT,
-    suite_definition TEXT
+    suite_definition TEXT,
+    host TEXT,
+    host_id TEXT,
+    pid INTEGER,
+    pid_start INTEGER,
+    heartbeat TEXT
 )"""
 #: The latest definition of every suite a run covered (built-in, or from a suite file), by name.
 _SUITES_SQL = """CREATE TABLE suites (
@@ -221,6 +264,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "SELECT runs.suite, results.key FROM results JOIN runs ON results.run_id = runs.run_id",
         ),
     ),
+    Migration(
+        4,
+        "runs record their coordinator: host, host_id, pid, pid_start and heartbeat (empty for older runs)",
+        (
+            "ALTER TABLE runs ADD COLUMN host TEXT",
+            "ALTER TABLE runs ADD COLUMN host_id TEXT",
+            "ALTER TABLE runs ADD COLUMN pid INTEGER",
+            "ALTER TABLE runs ADD COLUMN pid_start INTEGER",
+            "ALTER TABLE runs ADD COLUMN heartbeat TEXT",
+        ),
+    ),
 )
 assert [m.version for m in MIGRATIONS] == list(range(2, SCHEMA_VERSION + 1)), "MIGRATIONS must lead to SCHEMA_VERSION"
 
@@ -233,6 +287,169 @@ def default_store_path() -> Path:
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+# -- coordinators ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coordinator:
+    """The process coordinating a run, as its run row records it, to tell later whether that process still runs.
+
+    ``host`` is the machine's name (shown in messages); ``host_id`` says where ``pid`` names the same process: the
+    host name, with the boot id and the PID namespace where the OS tells them (Linux), so that a container sharing
+    the host name or a rebooted machine is another host. ``pid_start`` is the process's start time in clock ticks
+    after boot (Linux; ``None`` elsewhere), which tells a reused process id from the recorded process.
+    """
+
+    host: str
+    host_id: str
+    pid: int
+    pid_start: int | None
+
+    @classmethod
+    def current(cls) -> Coordinator:
+        """This process."""
+        host = socket.gethostname()
+        parts = [host]
+        try:
+            parts.append(Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip())
+            parts.append(os.readlink("/proc/self/ns/pid"))
+        except OSError:
+            pass
+        pid = os.getpid()
+        return cls(host=host, host_id="/".join(parts), pid=pid, pid_start=_process_start(pid))
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """A process's state letter and start time (clock ticks after boot) from ``/proc`` (Linux); ``None`` where
+    there is no such file (another OS, or no such process)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 1 :].split()  # after "pid (command name)", which may hold spaces
+    try:
+        return fields[0], int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _process_start(pid: int) -> int | None:
+    stat = _proc_stat(pid)
+    return None if stat is None else stat[1]
+
+
+def _process_alive(pid: int, pid_start: int | None) -> bool | None:
+    """Whether the process ``pid`` (started at ``pid_start``, where recorded) of this host still runs; ``None``
+    where this OS cannot tell without risk (Windows, where ``os.kill`` would end the process)."""
+    if sys.platform == "win32" or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    stat = _proc_stat(pid)
+    if stat is None:
+        return True  # it exists; this OS gives no start time to compare
+    state, started = stat
+    if state in ("Z", "X"):
+        return False  # ended, not yet reaped by its parent
+    return pid_start is None or started == pid_start
+
+
+@dataclass(frozen=True)
+class _RunningRun:
+    """A run recorded as ``running`` and whether its coordinator is alive."""
+
+    run_id: str
+    suite: str
+    host: str | None
+    pid: int | None
+    last_seen: datetime
+    alive: bool
+    same_host: bool
+
+    def in_use_message(self, path: str, now: datetime) -> str:
+        age = max(0.0, (now - self.last_seen).total_seconds())
+        if self.same_host:
+            where = f"host {self.host}, pid {self.pid}, still running on this host"
+        else:
+            where = (
+                f"host {self.host or 'not recorded'}, pid {self.pid or 'not recorded'}, last sign of life {age:.0f} s "
+                f"ago; it counts as gone {STALE_SECONDS:g} s after that"
+            )
+        return (
+            f"the results store {path} is in use by run {self.run_id} of suite {self.suite} ({where}); "
+            "wait for it to finish or use another --store PATH"
+        )
+
+
+def _running_runs(db: sqlite3.Connection, me: Coordinator, now: datetime) -> list[_RunningRun]:
+    """Every run of the store recorded as ``running``, each with whether its coordinator is alive (see the module
+    docstring). Only reads."""
+    cursor = db.execute("SELECT * FROM runs WHERE state = 'running' ORDER BY started_at")
+    names = [d[0] for d in cursor.description]
+    found = []
+    for values in cursor.fetchall():
+        run = dict(zip(names, values, strict=True))
+        last_seen = _parse_time(run.get("heartbeat"))
+        if last_seen is None:  # a run recorded before coordinators were: its last row, else its start
+            (latest,) = db.execute("SELECT MAX(finished_at) FROM results WHERE run_id = ?", (run["run_id"],)).fetchone()
+            times = [t for t in (_parse_time(run.get("started_at")), _parse_time(latest)) if t is not None]
+            last_seen = max(times, default=datetime.fromtimestamp(0, timezone.utc))
+        pid = run.get("pid")
+        same_host = pid is not None and run.get("host_id") == me.host_id
+        alive = _process_alive(int(pid), run.get("pid_start")) if same_host else None
+        if alive is None:
+            same_host = False
+            alive = (now - last_seen).total_seconds() <= STALE_SECONDS
+        found.append(_RunningRun(run["run_id"], run["suite"], run.get("host"), pid, last_seen, alive, same_host))
+    return found
+
+
+class _Heartbeat(threading.Thread):
+    """Renews a running run's heartbeat every :data:`HEARTBEAT_SECONDS` through its own connection, until
+    stopped. A failed renewal is skipped: the coordinator's own writes report storage faults."""
+
+    def __init__(self, path: str, run_id: str):
+        super().__init__(name=f"mibench-heartbeat-{run_id}", daemon=True)
+        self._path = path
+        self._run_id = run_id
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        db: sqlite3.Connection | None = None
+        try:
+            while not self._stopped.wait(HEARTBEAT_SECONDS):
+                try:
+                    if db is None:
+                        db = sqlite3.connect(self._path, timeout=HEARTBEAT_SECONDS, isolation_level=None)
+                    db.execute(
+                        "UPDATE runs SET heartbeat = ? WHERE run_id = ? AND state = 'running'",
+                        (utc_now(), self._run_id),
+                    )
+                except sqlite3.Error:
+                    pass
+        finally:
+            if db is not None:
+                db.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()
 
 
 def _not_a_store(path: str, why: str) -> StoreError:
@@ -283,34 +500,76 @@ def _schema_version(db: sqlite3.Connection, path: str) -> int | None:
     return version
 
 
-def _inspect_read_only(file: Path) -> None:
-    """Refuse a file that is not a usable mibench store, through a read-only connection (never writes)."""
-    uri = file.resolve().as_uri() + "?mode=ro"
+def _connect_read_only(file: Path) -> sqlite3.Connection:
+    """A read-only connection to ``file`` that never writes it. In a folder this process cannot write, SQLite cannot
+    create the shared-memory file a WAL store needs; without a ``-wal`` file (no transaction pending) the file is
+    then read as immutable.
+
+    Raises:
+        sqlite3.Error: the file cannot be opened or read.
+    """
+    uri = file.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0, isolation_level=None)
     try:
-        db = sqlite3.connect(uri, uri=True, timeout=30.0)
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        db.close()
+        if Path(f"{file}-wal").exists() or os.access(file.parent, os.W_OK):
+            raise
+        db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30.0, isolation_level=None)
+    return db
+
+
+def _inspect_read_only(file: Path) -> int | None:
+    """Refuse a file that is not a usable mibench store, through a read-only connection (never writes); returns its
+    schema version (``None`` for an empty database)."""
+    try:
+        db = _connect_read_only(file)
     except sqlite3.Error as exc:
         raise StoreError(f"{file} is not a usable mibench results store: {exc}") from exc
     try:
-        _schema_version(db, str(file))
+        return _schema_version(db, str(file))
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{file} is not a usable mibench results store: {exc}") from exc
     finally:
         db.close()
 
 
+def _check_writable(file: Path) -> None:
+    """Refuse a store that this process cannot write (checked before anything runs): SQLite writes the file and
+    creates its journal files beside it."""
+    if file.exists() and not os.access(file, os.W_OK):
+        raise StoreError(
+            f"cannot write to the results store {file}: the file is read-only for this user. Make it writable, or "
+            "use another --store PATH (reports and exports only read it)."
+        )
+    if not os.access(file.parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"cannot write to the results store {file}: its folder {file.parent} is read-only for this user (SQLite "
+            "keeps its journal beside the store). Use another --store PATH in a writable folder."
+        )
+
+
 class ResultsStore:
     """A SQLite results store at ``path`` (created with its folder if missing; ``":memory:"`` for tests).
 
-    An older store is migrated when opened (see the module docstring). Use it from one process at a time; open it
-    as a context manager or call :meth:`close`.
+    Opened for writing (the default), an older store is migrated in place (see the module docstring); only one run
+    at a time may write it. ``read_only=True`` reads an existing store without changing its file (an older one
+    through a migrated copy in memory) and refuses every write. Open it as a context manager or call :meth:`close`.
 
     Raises:
-        StoreError: no store at ``path`` and ``create`` is false; the file is not a mibench store (left
-            unchanged); the store is damaged or from a newer mibench; a migration failed (the store unchanged).
+        StoreError: no store at ``path`` and ``create`` is false (or ``read_only``); the file is not a mibench store
+            (left unchanged); the store is damaged or from a newer mibench; a migration failed (the store
+            unchanged); for writing, the file or its folder is read-only for this user.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True):
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False):
         self.path = str(path)
+        self.read_only = read_only
+        self._heartbeats: dict[str, _Heartbeat] = {}
+        if read_only:
+            self._db = self._open_read_only()
+            return
         if self.path != ":memory:":
             file = Path(self.path)
             if file.exists():
@@ -318,7 +577,11 @@ class ResultsStore:
             elif not create:
                 raise StoreError(f"no results store at {file} (run a suite first, or pass --store PATH)")
             else:
-                file.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    file.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create the results store {file}: {exc.strerror or exc}") from exc
+            _check_writable(file)
         try:
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         except sqlite3.Error as exc:
@@ -329,7 +592,7 @@ class ResultsStore:
                 if version is None:
                     self._create()
                 elif version < SCHEMA_VERSION:
-                    self._migrate(version)
+                    self._migrate(self._db, version)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as exc:
@@ -339,6 +602,37 @@ class ResultsStore:
             self._db.close()
             raise
 
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A connection that reads the store at :attr:`path` and never writes its file (see the module docstring)."""
+        file = Path(self.path)
+        if self.path == ":memory:" or not file.is_file():
+            raise StoreError(f"no results store at {file} (run a suite first, or pass --store PATH)")
+        try:
+            db = _connect_read_only(file)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the results store {file}: {exc}") from exc
+        try:
+            version = _schema_version(db, self.path)
+            if version is None:
+                raise StoreError(
+                    f"no results store at {file}: it is an empty database (left unchanged); run a suite into it "
+                    "first, or pass another --store PATH"
+                )
+            if version < SCHEMA_VERSION:  # migrate a copy in memory, never the file
+                memory = sqlite3.connect(":memory:", isolation_level=None)
+                db.backup(memory)
+                db.close()
+                db = memory
+                with _Transaction(db):
+                    self._migrate(db, version)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise StoreError(f"{self.path} is not a usable mibench results store: {exc}") from exc
+        except BaseException:
+            db.close()
+            raise
+        return db
+
     def _create(self) -> None:
         for statement in _create_statements():
             self._db.execute(statement)
@@ -346,22 +640,25 @@ class ResultsStore:
             "INSERT INTO meta VALUES (?, ?)", [("schema_version", str(SCHEMA_VERSION)), ("application", APPLICATION)]
         )
 
-    def _migrate(self, version: int) -> None:
-        """Apply every migration after ``version``, inside the caller's transaction."""
+    def _migrate(self, db: sqlite3.Connection, version: int) -> None:
+        """Apply every migration after ``version`` on ``db``, inside the caller's transaction."""
         for migration in MIGRATIONS[version - 1 :]:
             try:
                 for statement in migration.statements:
-                    self._db.execute(statement)
+                    db.execute(statement)
             except sqlite3.Error as exc:
                 raise StoreError(
                     f"could not migrate the results store {self.path} from schema version {migration.version - 1} "
                     f"to {migration.version} ({migration.description}): {exc}. The store is unchanged."
                 ) from exc
-        self._db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
+        db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
     def close(self) -> None:
+        for heartbeat in self._heartbeats.values():
+            heartbeat.stop()
+        self._heartbeats.clear()
         self._db.close()
 
     def __enter__(self) -> ResultsStore:
@@ -372,26 +669,54 @@ class ResultsStore:
 
     @property
     def schema_version(self) -> int:
+        """The layout of this connection's store (:data:`SCHEMA_VERSION`; a read-only older store is read through a
+        migrated copy)."""
         return int(self._db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
 
     # -- writing -----------------------------------------------------------------------------------------------
 
-    def record(self, row: ResultRow | Mapping[str, Any]) -> None:
-        """Write one finished job's row in its own transaction (replacing an earlier row of the same key, which
-        happens only when failed jobs are retried). A row missing a column or breaking a constraint is refused
-        whole (``ValueError``); nothing partial is ever written."""
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"the results store {self.path} was opened read-only; open it without read_only to write")
+
+    def _write_error(self, exc: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"could not write to the results store {self.path}: {exc} (a full disk, a file size limit, a read-only "
+            "file or folder, or another process holding the store?); every row stored before is kept"
+        )
+
+    def record(self, row: ResultRow | Mapping[str, Any], *, replace: bool = False) -> bool:
+        """Write one finished job's row in its own transaction; returns whether it was written.
+
+        A row of a key not stored yet is inserted. A stored failed row (``error``, ``timeout``, ``memory``) is
+        replaced by the new outcome, whatever it is; a stored ``ok`` row is kept, the new row dropped, unless
+        ``replace`` (a ``fresh`` run). Either way the run's ``n_done`` counts the job and its heartbeat is renewed.
+
+        Raises:
+            ValueError: a row missing a column or breaking a constraint, refused whole (nothing partial is written).
+            StoreError: the store cannot be written (full disk, read-only ...); nothing of this row was written.
+        """
+        self._writable()
         if not isinstance(row, ResultRow):
             row = ResultRow.from_mapping(row)
         placeholders = ", ".join("?" for _ in RESULT_COLUMNS)
         try:
             with self._transaction():
+                stored = self._db.execute("SELECT status FROM results WHERE key = ?", (row.key,)).fetchone()
+                write = stored is None or replace or stored[0] != "ok"
+                if write:
+                    self._db.execute(
+                        f"INSERT OR REPLACE INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({placeholders})",
+                        row.values(),
+                    )
                 self._db.execute(
-                    f"INSERT OR REPLACE INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({placeholders})",
-                    row.values(),
+                    "UPDATE runs SET n_done = n_done + 1, heartbeat = ? WHERE run_id = ?", (utc_now(), row.run_id)
                 )
-                self._db.execute("UPDATE runs SET n_done = n_done + 1 WHERE run_id = ?", (row.run_id,))
         except (sqlite3.IntegrityError, sqlite3.InterfaceError) as exc:
             raise ValueError(f"result row for {row.key} refused by the store: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
+        return write
 
     def start_run(
         self,
@@ -406,41 +731,103 @@ class ResultsStore:
         run_definition: str | None = None,
         keys: Iterable[str] = (),
     ) -> str:
-        """Record the start of a run, in one transaction: its options and environment, the definition of the suite
-        it covers (``suite_definition``: the suite by that name, kept as the suite's latest definition;
-        ``run_definition``: the grid this run covered after selecting estimators and tasks) and the keys of all
-        its jobs as members of the suite (run now or already stored). Returns the run's id."""
+        """Record the start of a run, in one transaction: its coordinator (this process), options and environment,
+        the definition of the suite it covers (``suite_definition``: the suite by that name, kept as the suite's
+        latest definition; ``run_definition``: the grid this run covered after selecting estimators and tasks) and
+        the keys of all its jobs as members of the suite (run now or already stored). Runs left ``running`` by a
+        coordinator that is gone are marked ``interrupted``. Starts the run's heartbeat; returns the run's id.
+
+        Raises:
+            StoreError: another run of this store is running with a live coordinator (nothing is written), or the
+                store cannot be written.
+        """
+        self._writable()
         run_id = uuid.uuid4().hex[:12]
         now = utc_now()
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO runs (run_id, suite, started_at, options, mibench_version, n_jobs, n_pending, state,"
-                " environment, suite_definition) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-                (
-                    run_id,
-                    suite,
-                    now,
-                    json.dumps(dict(options), default=str),
-                    version,
-                    n_jobs,
-                    n_pending,
-                    None if environment is None else environment.to_json(),
-                    run_definition,
-                ),
-            )
-            if suite_definition is not None:
+        me = Coordinator.current()
+        try:
+            with self._transaction():
+                self._claim(me)
                 self._db.execute(
-                    "INSERT OR REPLACE INTO suites (name, definition, updated_at) VALUES (?, ?, ?)",
-                    (suite, suite_definition, now),
+                    "INSERT INTO runs (run_id, suite, started_at, options, mibench_version, n_jobs, n_pending, state,"
+                    " environment, suite_definition, host, host_id, pid, pid_start, heartbeat)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        suite,
+                        now,
+                        json.dumps(dict(options), default=str),
+                        version,
+                        n_jobs,
+                        n_pending,
+                        None if environment is None else environment.to_json(),
+                        run_definition,
+                        me.host,
+                        me.host_id,
+                        me.pid,
+                        me.pid_start,
+                        now,
+                    ),
                 )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO suite_jobs (suite, key) VALUES (?, ?)", ((suite, key) for key in keys)
-            )
+                if suite_definition is not None:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO suites (name, definition, updated_at) VALUES (?, ?, ?)",
+                        (suite, suite_definition, now),
+                    )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO suite_jobs (suite, key) VALUES (?, ?)", ((suite, key) for key in keys)
+                )
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
+        if self.path != ":memory:":
+            self._heartbeats[run_id] = heartbeat = _Heartbeat(self.path, run_id)
+            heartbeat.start()
         return run_id
 
+    def _claim(self, me: Coordinator) -> None:
+        """Inside the caller's write transaction: refuse when a run with a live coordinator is running, and mark the
+        running runs whose coordinator is gone ``interrupted`` (finished at their last sign of life)."""
+        now = datetime.now(timezone.utc)
+        running = _running_runs(self._db, me, now)
+        for run in running:
+            if run.alive:
+                raise StoreError(run.in_use_message(self.path, now))
+        for run in running:
+            self._db.execute(
+                "UPDATE runs SET state = 'interrupted', finished_at = ? WHERE run_id = ? AND state = 'running'",
+                (run.last_seen.isoformat(timespec="milliseconds"), run.run_id),
+            )
+
+    def check_not_in_use(self) -> None:
+        """Raise :class:`~mibench.errors.StoreError` (the message of :meth:`start_run`) when a run with a live
+        coordinator is running on this store; a check before a run prepares anything, which only reads."""
+        now = datetime.now(timezone.utc)
+        for run in _running_runs(self._db, Coordinator.current(), now):
+            if run.alive:
+                raise StoreError(run.in_use_message(self.path, now))
+
     def finish_run(self, run_id: str, state: str = "finished") -> None:
-        with self._transaction():
-            self._db.execute("UPDATE runs SET finished_at = ?, state = ? WHERE run_id = ?", (utc_now(), state, run_id))
+        """Record the end of a run (``finished``, ``interrupted`` or ``failed``) and stop its heartbeat.
+
+        Raises:
+            StoreError: the store cannot be written, even after moving its WAL into the file (which frees the room
+                a full WAL took under a file size limit).
+        """
+        self._writable()
+        heartbeat = self._heartbeats.pop(run_id, None)
+        if heartbeat is not None:
+            heartbeat.stop()
+        statement = "UPDATE runs SET finished_at = ?, state = ? WHERE run_id = ?"
+        try:
+            with self._transaction():
+                self._db.execute(statement, (utc_now(), state, run_id))
+        except sqlite3.Error:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                with self._transaction():
+                    self._db.execute(statement, (utc_now(), state, run_id))
+            except sqlite3.Error as exc:
+                raise self._write_error(exc) from exc
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -538,6 +925,19 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if exc_type is None:
-            self._db.execute("COMMIT")
-        elif self._db.in_transaction:  # an error may already have ended it
-            self._db.execute("ROLLBACK")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()
+                raise
+        else:
+            self._rollback()
+
+    def _rollback(self) -> None:
+        """Roll back what is still open (an error may already have ended it); a failing rollback (an I/O error)
+        leaves the error that caused it to be reported, and SQLite discards the uncommitted writes."""
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass

@@ -75,6 +75,24 @@ class Sleepy(BaseEstimator):
         return float(-0.5 * np.log1p(-(rho**2)))
 
 
+class WaitsForFile(BaseEstimator):
+    """Slow until the file ``path`` exists (at most ``seconds``): keeps a run running until a test lets it finish."""
+
+    tags = EstimatorTags()
+
+    def __init__(self, *, path: str = "", seconds: float = 120.0):
+        self.path = path
+        self.seconds = seconds
+
+    def estimate(self, x, y):
+        deadline = time.monotonic() + self.seconds
+        while not os.path.exists(self.path) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        x, y = validate_sample(x, y)
+        rho = np.corrcoef(x[:, 0], y[:, 0])[0, 1]
+        return float(-0.5 * np.log1p(-(rho**2)))
+
+
 class SeededNoise(BaseEstimator):
     """Stochastic: returns a draw from its own generator, so the value reveals the seed it was given."""
 
