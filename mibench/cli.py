@@ -224,6 +224,18 @@ def _memory_limit(text: str) -> float | str | None:
     show_default=True,
     help="BLAS/OpenMP/torch threads per job, the same on every executor.",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on the existing Dask cluster of this scheduler (tcp://HOST:PORT); its workers need "
+    "DASK_DISTRIBUTED__WORKER__DAEMON=False (see README, Running on a cluster).",
+)
+@click.option(
+    "--dask-local",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Run on a local Dask cluster of N worker processes (started and closed by this run).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_records_option
 @store_option
@@ -241,6 +253,8 @@ def run_command(
     inline: bool,
     memory_limit: str,
     threads_per_job: int,
+    scheduler: str | None,
+    dask_local: int | None,
     no_progress: bool,
     records: Path | None,
     store: Path | None,
@@ -277,6 +291,8 @@ def run_command(
                 records_dir=records,
                 memory_limit_mb=_memory_limit(memory_limit),
                 threads_per_job=threads_per_job,
+                scheduler=scheduler,
+                dask_local=dask_local,
             )
         except KeyboardInterrupt:
             click.echo("interrupted: finished jobs are stored; run the same command again to resume", err=True)

@@ -4,6 +4,8 @@
   time limit has its worker killed and is reported as ``timeout``; a worker that dies (segfault, out of memory)
   is reported as ``error``; the pool replaces the worker and the run goes on.
 * ``inline``: in the calling process, one job after another (for debugging and tiny runs; no time limit).
+* ``dask``: on a Dask cluster (:mod:`mibench.runner.dask_executor`), each job in a job process on a Dask worker
+  under the same limits as ``process``.
 
 Every executor gives a job the same number of BLAS/OpenMP threads (``WorkerSettings.threads``, default 1), so a
 job computes the same numbers wherever it runs, and the same memory limit (:mod:`mibench.runner.limits`). Ctrl-C
@@ -35,10 +37,18 @@ from mibench.runner.limits import WorkerGroups
 from mibench.runner.schema import Outcome
 from mibench.runner.worker import WorkerSettings, execute_job, init_worker
 
-__all__ = ["EXECUTORS", "GUARD_HINT", "OnDone", "check_not_importing_main", "run_inline", "run_processes"]
+__all__ = [
+    "EXECUTORS",
+    "GUARD_HINT",
+    "OnDone",
+    "check_not_importing_main",
+    "run_inline",
+    "run_processes",
+    "timeout_outcome",
+]
 
 OnDone = Callable[[Job, Outcome], None]
-EXECUTORS = ("process", "inline")
+EXECUTORS = ("process", "inline", "dask")
 #: How often (seconds) the coordinator looks for process groups of killed workers while it waits for jobs.
 SWEEP_SECONDS = 1.0
 
@@ -69,6 +79,11 @@ def _pool_error(detail: str) -> WorkerPoolError:
         f"mibench's worker processes failed ({detail}), not a job; the run stopped and nothing was stored for the "
         f"jobs it had not finished{hint}"
     )
+
+
+def timeout_outcome(timeout: float | None) -> Outcome:
+    """The outcome of a job stopped at its time limit (the same on every executor)."""
+    return Outcome.failure("timeout", f"job exceeded the time limit of {timeout:g} s and was stopped")
 
 
 def run_inline(jobs: Sequence[Job], on_done: OnDone, settings: WorkerSettings | None = None) -> None:
@@ -177,8 +192,7 @@ def _run_pool(
                 try:
                     outcome = future.result()
                 except FutureTimeout:
-                    message = f"job exceeded the time limit of {timeout:g} s and was stopped"
-                    outcome = Outcome.failure("timeout", message)
+                    outcome = timeout_outcome(timeout)
                 except ProcessExpired as exc:
                     outcome = Outcome.failure("error", f"worker process died (exit code {exc.exitcode}): {exc}")
                 except BrokenProcessPool as exc:  # the pool's fault, not the job's: stop, store nothing for it

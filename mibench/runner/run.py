@@ -121,6 +121,8 @@ def run_suite(
     records_dir: StorePath | None = None,
     memory_limit_mb: float | Literal["auto"] | None = AUTO_MEMORY_LIMIT,
     threads_per_job: int = 1,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
 ) -> RunSummary:
     """Run the jobs of ``suite`` that the store does not have yet.
 
@@ -151,6 +153,10 @@ def run_suite(
             memory divided among the workers; ``None``: no limit.
         threads_per_job: BLAS/OpenMP/torch threads of each job, the same on every executor (default 1, so that
             ``jobs`` workers use ``jobs`` cores and a job computes the same numbers wherever it runs).
+        scheduler: run on the existing Dask cluster of this scheduler address (``tcp://HOST:PORT``); the
+            ``dask`` executor (:mod:`mibench.runner.dask_executor`). ``jobs`` does not apply: the cluster's worker
+            threads are the parallelism, and ``"auto"`` memory limits are computed on each worker.
+        dask_local: run on a local Dask cluster of this many worker processes, started and closed by the run.
 
     Raises:
         UnknownNameError: an unknown suite, estimator, task or task pattern.
@@ -169,6 +175,16 @@ def run_suite(
         suite = named_suite.select(estimators=estimators, tasks=tasks, params=params)
     for spec in suite.estimators:  # an unknown or doubly registered name stops the run before anything runs
         estimator_source(spec.name)
+    dask_target = None
+    if scheduler is not None or dask_local is not None:
+        if executor not in ("process", "dask"):
+            raise InvalidOptionError(f"a Dask cluster was asked for, but also the {executor!r} executor")
+        from mibench.runner.dask_executor import DaskTarget
+
+        dask_target = DaskTarget(address=scheduler, local_workers=dask_local)
+        executor = "dask"
+    elif executor == "dask":
+        raise InvalidOptionError("the dask executor needs a scheduler address or a number of local Dask workers")
     if executor not in EXECUTORS:
         raise InvalidOptionError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     workers = available_cores() if jobs is None else int(jobs)
@@ -181,8 +197,9 @@ def run_suite(
         raise InvalidOptionError(f"timeout must be positive seconds or None, got {limit}")
     if not (isinstance(threads_per_job, int) and threads_per_job >= 1):
         raise InvalidOptionError(f"threads_per_job must be an integer >= 1, got {threads_per_job!r}")
+    auto_memory = memory_limit_mb == AUTO_MEMORY_LIMIT and dask_target is not None  # computed on each worker
     if memory_limit_mb == AUTO_MEMORY_LIMIT:
-        memory_limit_mb = default_memory_limit_mb(1 if executor == "inline" else workers)
+        memory_limit_mb = None if auto_memory else default_memory_limit_mb(1 if executor == "inline" else workers)
     elif memory_limit_mb is not None and not (isinstance(memory_limit_mb, (int, float)) and memory_limit_mb > 0):
         raise InvalidOptionError(f"memory_limit_mb must be positive MiB, None or 'auto', got {memory_limit_mb!r}")
     owns_store = not isinstance(store, ResultsStore)
@@ -209,8 +226,10 @@ def run_suite(
             "params": {name: dict(values) for name, values in (params or {}).items()},
             "tasks": list(tasks or []),
             "records_dir": records,
-            "memory_limit_mb": memory_limit_mb,
+            "memory_limit_mb": AUTO_MEMORY_LIMIT if auto_memory else memory_limit_mb,
             "threads_per_job": threads_per_job,
+            "scheduler": scheduler,
+            "dask_local": dask_local,
         }
         run_id = results.start_run(
             suite.name,
@@ -244,6 +263,12 @@ def run_suite(
         try:
             if executor == "inline":
                 run_inline(pending, on_done, settings)
+            elif dask_target is not None:
+                from mibench.runner.dask_executor import run_dask
+
+                run_dask(
+                    pending, on_done, target=dask_target, timeout=limit, settings=settings, auto_memory=auto_memory
+                )
             else:
                 run_processes(pending, on_done, workers=workers, timeout=limit, settings=settings)
         except KeyboardInterrupt:

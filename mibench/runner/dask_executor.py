@@ -1,0 +1,240 @@
+"""The Dask executor: a run's jobs on a Dask cluster (an existing one by its scheduler address, or a local one).
+
+Jobs travel as their small descriptions (:class:`~mibench.runner.jobs.Job` and the run's
+:class:`~mibench.runner.worker.WorkerSettings`); each Dask worker draws the sample from the job's seed, so nothing
+large is shipped, and each outcome streams back to the coordinator, which alone writes the store, as with local
+processes. A bounded window of jobs is in flight, so the scheduler never holds the whole suite.
+
+Where a job runs. A job must be killable at its time limit, and a thread cannot be killed, so on every Dask worker
+process the jobs run in a pool of local job processes (``pebble``), one per worker thread, set up exactly as the
+local executor's workers (:func:`~mibench.runner.worker.init_worker`: the same thread cap, SIGINT ignored, their
+own process groups) and under the same time and memory limits. A job therefore computes the same numbers, and
+fails with the same status and message, on Dask as locally. Dask worker processes must be allowed to start child
+processes: ``--dask-local`` starts them so, and an existing cluster's workers need the setting
+``distributed.worker.daemon: false`` (environment ``DASK_DISTRIBUTED__WORKER__DAEMON=False``); on a worker
+without it every job fails with that instruction.
+
+A lost worker. When a Dask worker dies mid-job (its machine went down, an operator killed it), the scheduler
+reruns the job on another worker; ``--dask-local`` allows one such retry (``distributed.scheduler.allowed-failures
+= 1``), after which the job is recorded as ``error`` with the reason. An existing cluster applies its scheduler's
+own setting.
+
+Files. Network tasks are rebuilt from the run's records directory on the worker: it must be a path that every
+worker can read (a shared file system). The coordinator checks that on every worker before anything runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mibench.errors import InvalidOptionError, WorkerPoolError
+from mibench.runner.executors import OnDone
+from mibench.runner.jobs import Job
+from mibench.runner.schema import Outcome
+from mibench.runner.worker import WorkerSettings
+
+__all__ = ["LOCAL_CLUSTER_CONFIG", "DaskTarget", "run_dask", "run_job_on_dask_worker"]
+
+#: Dask settings of a cluster that ``--dask-local`` starts (see the module docstring).
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 1}
+
+_DAEMON_HINT = (
+    "this Dask worker runs as a daemonic process and cannot start the process that runs a job; start the "
+    "workers with the setting distributed.worker.daemon: false (environment DASK_DISTRIBUTED__WORKER__DAEMON=False)"
+)
+
+
+@dataclass(frozen=True)
+class DaskTarget:
+    """Where a Dask run goes: an existing scheduler (``address``) or a local cluster of ``local_workers`` worker
+    processes of one thread each."""
+
+    address: str | None = None
+    local_workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.address is None) == (self.local_workers is None):
+            raise InvalidOptionError("give either a Dask scheduler address or a number of local Dask workers")
+        if self.local_workers is not None and self.local_workers < 1:
+            raise InvalidOptionError(f"--dask-local needs at least 1 worker, got {self.local_workers}")
+
+
+# -- on the Dask worker ---------------------------------------------------------------------------------------
+
+_POOL_LOCK = threading.Lock()
+_POOL: Any = None
+_GROUPS: str | None = None
+
+
+def _job_pool(threads: int, size: int) -> tuple[Any, str]:
+    """This Dask worker process's pool of job processes (created on first use, ``size`` processes)."""
+    global _POOL, _GROUPS
+    import tempfile
+
+    from pebble import ProcessPool
+
+    from mibench.runner.executors import _mp_context
+    from mibench.runner.worker import init_worker
+
+    with _POOL_LOCK:
+        if _POOL is None or not _POOL.active:
+            _GROUPS = tempfile.mkdtemp(prefix="mibench-dask-workers-")
+            _POOL = ProcessPool(
+                max_workers=size, initializer=init_worker, initargs=(threads, _GROUPS), context=_mp_context()
+            )
+        assert _GROUPS is not None
+        return _POOL, _GROUPS
+
+
+def _worker_memory_limit_mb() -> float | None:
+    """``"auto"`` on a Dask worker: the worker's Dask memory limit per thread, else a share of the machine's memory
+    per core (:data:`~mibench.runner.limits.DEFAULT_MEMORY_SHARE`)."""
+    from distributed import get_worker
+
+    from mibench.resources import available_cores
+    from mibench.runner.limits import default_memory_limit_mb
+
+    worker = get_worker()
+    limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+    if limit:
+        return limit / 2**20 / max(1, worker.state.nthreads)
+    return default_memory_limit_mb(available_cores())
+
+
+def run_job_on_dask_worker(job: Job, settings: WorkerSettings, timeout: float | None, auto_memory: bool) -> Outcome:
+    """Run one job in this Dask worker's pool of job processes, under the run's time limit; never raises."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from distributed import get_worker
+    from pebble import ProcessExpired
+
+    from mibench.runner.executors import timeout_outcome
+    from mibench.runner.limits import WorkerGroups
+    from mibench.runner.worker import execute_job
+
+    try:
+        if auto_memory:
+            settings = replace(settings, memory_limit_mb=_worker_memory_limit_mb())
+        pool, groups = _job_pool(settings.threads, get_worker().state.nthreads)
+        future = pool.schedule(execute_job, args=(job, replace(settings, worker_groups=groups)), timeout=timeout)
+        try:
+            return future.result()
+        except FutureTimeout:
+            return timeout_outcome(timeout)
+        except ProcessExpired as exc:
+            return Outcome.failure("error", f"worker process died (exit code {exc.exitcode}): {exc}")
+        finally:
+            WorkerGroups(groups).sweep()
+    except AssertionError as exc:
+        if "daemonic" in str(exc):
+            return Outcome.failure("error", f"cannot run the job: {_DAEMON_HINT}")
+        return Outcome.failure("error", f"{type(exc).__name__}: {exc}")
+    except BrokenProcessPool as exc:
+        return Outcome.failure("error", f"the job processes of this Dask worker broke down: {exc}")
+    except Exception as exc:
+        return Outcome.failure("error", f"{type(exc).__name__}: {exc}")
+
+
+def _records_readable(path: str) -> bool:
+    return os.path.isdir(path) and os.access(path, os.R_OK | os.X_OK)
+
+
+# -- on the coordinator ----------------------------------------------------------------------------------------
+
+
+def _client(target: DaskTarget) -> tuple[Any, Any]:
+    """A client of the target cluster, and the local cluster it started (``None`` for an existing one)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if target.address is not None:
+        try:
+            return Client(target.address, timeout="30s"), None
+        except (OSError, TimeoutError) as exc:
+            raise WorkerPoolError(f"cannot reach the Dask scheduler at {target.address}: {exc}") from exc
+    try:
+        with dask.config.set(LOCAL_CLUSTER_CONFIG):
+            cluster = LocalCluster(
+                n_workers=target.local_workers,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=0,  # the per-job limit applies (mibench.runner.limits), not Dask's restart of a worker
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+    except Exception as exc:
+        raise WorkerPoolError(f"cannot start a local Dask cluster of {target.local_workers} workers: {exc}") from exc
+    return Client(cluster), cluster
+
+
+def run_dask(
+    jobs: Sequence[Job],
+    on_done: OnDone,
+    *,
+    target: DaskTarget,
+    timeout: float | None,
+    settings: WorkerSettings,
+    auto_memory: bool = False,
+) -> int:
+    """Run ``jobs`` on a Dask cluster, calling ``on_done(job, outcome)`` here as each finishes. Returns the number
+    of worker threads the cluster had at the start.
+
+    Raises:
+        WorkerPoolError: the scheduler cannot be reached, the cluster has no workers, or a worker cannot read the
+            records directory; nothing is run then.
+    """
+    from distributed import as_completed
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    client, cluster = _client(target)
+    try:
+        if target.local_workers is not None:
+            client.wait_for_workers(target.local_workers, timeout=120)
+        threads = sum(client.nthreads().values())
+        if threads == 0:
+            raise WorkerPoolError(f"the Dask cluster at {client.scheduler.address} has no workers")
+        if settings.records_dir is not None:
+            readable = client.run(_records_readable, settings.records_dir)
+            missing = sorted(address for address, ok in readable.items() if not ok)
+            if missing:
+                raise WorkerPoolError(
+                    f"Dask worker(s) {', '.join(missing)} cannot read the records directory {settings.records_dir}; "
+                    "network tasks need a path that every worker can read (a shared file system)"
+                )
+        queue = list(reversed(jobs))
+        window = 4 * threads
+        in_flight: dict[Any, Job] = {}
+        completed = as_completed()
+
+        def submit() -> None:
+            while queue and len(in_flight) < window:
+                job = queue.pop()
+                future = client.submit(run_job_on_dask_worker, job, settings, timeout, auto_memory, pure=False)
+                in_flight[future] = job
+                completed.add(future)
+
+        submit()
+        for future in completed:
+            job = in_flight.pop(future)
+            try:
+                outcome = future.result()
+            except KilledWorker as exc:
+                outcome = Outcome.failure("error", f"the Dask worker running this job was lost, also on retry: {exc}")
+            except FutureCancelledError as exc:
+                outcome = Outcome.failure("error", f"the Dask scheduler cancelled this job: {exc}")
+            except Exception as exc:
+                outcome = Outcome.failure("error", f"{type(exc).__name__}: {exc}")
+            on_done(job, outcome)
+            submit()
+        return threads
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
