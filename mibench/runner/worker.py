@@ -96,6 +96,7 @@ def execute_job(job: Job, settings: WorkerSettings | None = None) -> Outcome:
     ``prepare()``; ``peak_memory_mb`` the extra peak RSS during the estimate.
     """
     from mibench import resolver
+    from mibench.interface import estimate_value
 
     settings = settings or WorkerSettings()
     context_info: dict[str, Any] = {}
@@ -121,9 +122,12 @@ def execute_job(job: Job, settings: WorkerSettings | None = None) -> Outcome:
             start = time.perf_counter()
             if hasattr(estimator, "estimate_with_info"):
                 result = estimator.estimate_with_info(x, y)
-                value, info = float(result.value), dict(result.info)
+                value, info = (
+                    estimate_value(result.value, f"{job.estimator}.estimate_with_info(...).value"),
+                    dict(result.info),
+                )
             else:
-                value, info = float(estimator.estimate(x, y)), {}
+                value, info = estimate_value(estimator.estimate(x, y), f"{job.estimator}.estimate"), {}
             seconds = time.perf_counter() - start
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
