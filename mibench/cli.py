@@ -18,6 +18,7 @@ does not import torch.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import click
 
 from mibench._version import __version__
-from mibench.cli_support import split_list, store_option, table, user_errors
+from mibench.cli_support import fail, split_list, store_option, table, user_errors
 from mibench.units import nats_to_bits
 
 
@@ -491,11 +492,18 @@ def estimate_command(
     """Estimate the MI between column groups of your own data FILE (.npz, .npy or .csv)."""
     from mibench.datafile import load_sample
     from mibench.estimators import get_estimator
+    from mibench.interface import estimate_value
 
     with user_errors():
         est = get_estimator(estimator, **dict(_parse_param(p) for p in params))
         x, y = load_sample(file, x_cols, y_cols)
-        value = float(est.estimate(x, y))
+        returned = est.estimate(x, y)
+    try:
+        value = estimate_value(returned, f"estimator {estimator!r}")
+    except TypeError as exc:  # a plugin that breaks the contract: one error line, not a traceback
+        fail(str(exc))
+    if not math.isfinite(value):  # never printed as a result (and NaN is not JSON)
+        fail(f"estimator {estimator!r} returned a non-finite value ({value}) on {file}; no estimate")
     if as_json:
         click.echo(
             json.dumps(
@@ -507,7 +515,8 @@ def estimate_command(
                     "dim_y": y.shape[1],
                     "mi_nats": value,
                     "mi_bits": nats_to_bits(value),
-                }
+                },
+                allow_nan=False,
             )
         )
         return

@@ -58,11 +58,28 @@ def _read_npz_pair(file: Path) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _load_npz(file: Path) -> dict[str, np.ndarray]:
+    """Every member of an ``.npz`` archive as an array; a member that is not an ``.npy`` array is an error that
+    names it (numpy would hand back such a member's raw bytes)."""
     try:
-        with np.load(file, allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
+        data = np.load(file, allow_pickle=False)
     except Exception as exc:
         raise DataFileError(f"cannot read {file} as .npz: {exc}") from exc
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise DataFileError(f"{file} is a single .npy array, not an .npz archive; name it .npy")
+    arrays: dict[str, np.ndarray] = {}
+    with data:
+        for name in data.files:
+            try:
+                member = data[name]
+            except Exception as exc:
+                raise DataFileError(f"cannot read member {name!r} of {file}: {exc}") from exc
+            if not isinstance(member, np.ndarray):
+                raise DataFileError(
+                    f"member {name!r} of {file} is not an .npy array; an .npz file for mibench holds only arrays "
+                    "saved by numpy (np.savez)"
+                )
+            arrays[name] = member
+    return arrays
 
 
 def _numeric(array: np.ndarray, what: str) -> np.ndarray:
@@ -162,6 +179,10 @@ def _parse_columns(spec: str, n_columns: int, names: list[str] | None, side: str
             chosen.append(index % n_columns)
     if not chosen:
         raise DataFileError(f"{side}: selects no columns")
+    repeated = sorted({c for c in chosen if chosen.count(c) > 1})
+    if repeated:
+        shown = [names[c] if names is not None and c < len(names) else c for c in repeated]
+        raise DataFileError(f"{side}: column(s) {shown} selected more than once; name each column once")
     return chosen
 
 

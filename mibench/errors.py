@@ -28,17 +28,36 @@ class MIBenchError(Exception):
     """Base class of mibench's own errors."""
 
 
-class UnknownNameError(MIBenchError, ValueError):
-    """An estimator, task or suite name that is not registered; the message lists close matches."""
+def _plural(noun: str) -> str:
+    """The English plural of a noun phrase (its last word): ``"task family"`` -> ``"task families"``,
+    ``"truth kind"`` -> ``"truth kinds"``, ``"box"`` -> ``"boxes"``."""
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
 
-    def __init__(self, kind: str, name: str, available: Iterable[str]):
+
+class UnknownNameError(MIBenchError, ValueError):
+    """An estimator, task or suite name that is not registered; the message lists close matches.
+
+    A ``name`` that is not a string at all (``None``, a number) gets the same error, saying so, with the available
+    names. ``note`` is appended to the message (e.g. how else a name may be written).
+    """
+
+    def __init__(self, kind: str, name: object, available: Iterable[str], note: str = ""):
         self.kind = kind
         self.name = name
         self.available = sorted(available)
+        shown = ", ".join(self.available[:40]) + (" ..." if len(self.available) > 40 else "")
+        listing = f"Available {_plural(kind)}: {shown or '(none)'}"
+        note = f" {note}" if note else ""
+        if not isinstance(name, str):
+            super().__init__(f"{kind} names are strings, got {name!r} of type {type(name).__name__}.{note} {listing}")
+            return
         close = difflib.get_close_matches(name, self.available, n=5, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        shown = ", ".join(self.available[:40]) + (" ..." if len(self.available) > 40 else "")
-        super().__init__(f"unknown {kind} {name!r}.{hint} Available {kind}s: {shown or '(none)'}")
+        super().__init__(f"unknown {kind} {name!r}.{hint}{note} {listing}")
 
 
 class DuplicateNameError(MIBenchError):

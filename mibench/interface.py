@@ -14,6 +14,8 @@ What it fixes:
 * :class:`Task` -- a named, frozen ground-truth distribution with ``sample(n, seed)``; a noisy-channel task also
   carries its :class:`Channel` and can draw the same rows before the noise (``sample_clean``).
 * :func:`validate_sample` -- the one input-validation helper every estimator calls.
+* :func:`estimate_value` -- the one check of what ``estimate`` returned (the runner, the CLI and the conformance
+  kit apply it alike).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ __all__ = [
     "Task",
     "canonical_json",
     "clone",
+    "estimate_value",
     "get_params",
     "params_hash",
     "task_context_params",
@@ -117,6 +120,29 @@ class Estimator(Protocol):
     def estimate(self, x: np.ndarray, y: np.ndarray) -> float: ...
 
 
+def estimate_value(value: Any, where: str) -> float:
+    """``value``, what ``where`` (e.g. ``"KSG.estimate"``) returned, as a Python float, if it has the type an
+    estimate must have: a Python ``float`` or a numpy floating scalar (``np.float64``, ``np.float32``, ...).
+
+    Everything else is refused rather than converted, so a wrong return type is found where it happens instead of
+    stored as a number: a string (``"0.25"``), ``None``, ``bool``, ``int``, complex numbers and numpy arrays of
+    any shape (0-d included; ``float(value)`` or ``value.item()`` turns a one-element result into a float).
+    Finiteness is not checked here: a NaN is a float, and callers report it in their own terms.
+
+    Raises:
+        TypeError: naming ``where``, the value and its type.
+    """
+    if isinstance(value, (float, np.floating)) and not isinstance(value, bool):
+        return float(value)
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    raise TypeError(
+        f"{where} returned {shown} of type {type(value).__name__}; it must return a float (Python float or numpy "
+        "floating scalar) in nats"
+    )
+
+
 class BaseEstimator:
     """Convenience base class implementing the :class:`Estimator` bookkeeping.
 
@@ -143,11 +169,11 @@ class BaseEstimator:
         """MI of the joint sample in nats."""
         if type(self).estimate_with_info is BaseEstimator.estimate_with_info:
             raise NotImplementedError(f"{type(self).__name__} implements neither estimate nor estimate_with_info")
-        return float(self.estimate_with_info(x, y).value)
+        return estimate_value(self.estimate_with_info(x, y).value, f"{type(self).__name__}.estimate_with_info")
 
     def estimate_with_info(self, x: np.ndarray, y: np.ndarray) -> Estimate:
         """MI in nats with a JSON-able diagnostics dict (empty unless the subclass overrides this)."""
-        return Estimate(float(self.estimate(x, y)), {})
+        return Estimate(estimate_value(self.estimate(x, y), f"{type(self).__name__}.estimate"), {})
 
     def prepare(self) -> None:
         """One-time, per-process set-up (lazy imports, compiling kernels) done ahead of the first estimate.

@@ -56,7 +56,8 @@ hyperparameter that is ``None`` is cloned with ``seed=0`` first, so stochastic e
     equal params; ``repr`` returns a non-empty string; the params are JSON-able (``params_hash`` keys stored
     results by them).
 ``returns_finite_float``
-    ``estimate`` returns a Python or numpy float (not an array, int or bool) that is finite.
+    ``estimate`` returns a Python or numpy float (not an array, int or bool) that is finite; the type rule is
+    :func:`mibench.interface.estimate_value`, which the runner applies to every job too.
 ``deterministic_for_seed``
     Calling ``estimate`` twice on one instance and once on a clone with the same params gives *exactly* the
     same value (bitwise; NaN counts as equal to NaN so that a NaN estimator is reported once, by
@@ -141,7 +142,7 @@ from typing import Any
 
 import numpy as np
 
-from mibench.interface import EstimatorTags, canonical_json, clone, get_params, params_hash
+from mibench.interface import EstimatorTags, canonical_json, clone, estimate_value, get_params, params_hash
 from mibench.validation import check_int, check_real
 
 __all__ = [
@@ -535,11 +536,10 @@ def check_returns_finite_float(estimator: Any) -> None:
     estimator = _resolve(estimator)
     est = _seeded(estimator)
     value = est.estimate(*_sample(estimator))
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (float, np.floating)):
-        raise AssertionError(
-            f"{_name(estimator)}.estimate returned {value!r} of type {type(value).__name__}; it must return a "
-            "float (Python float or numpy floating scalar) in nats, e.g. `return float(value)`"
-        )
+    try:
+        value = estimate_value(value, f"{_name(estimator)}.estimate")
+    except TypeError as exc:
+        raise AssertionError(f"{exc}, e.g. `return float(value)`") from None
     if not math.isfinite(value):
         raise AssertionError(
             f"{_name(estimator)}.estimate returned {value!r} on an ordinary correlated Gaussian sample "

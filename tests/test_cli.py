@@ -621,6 +621,84 @@ def test_estimate_unknown_hyperparameter(data_files):
     assert_user_error(invoke("estimate", data_files["npy"], "-e", "gaussian", "-p", "k=3"), "'k'")
 
 
+@pytest.mark.parametrize("estimator", ["kl", "wkl", "kde", "gaussian", "ksg"])
+def test_estimate_on_extreme_scales_prints_the_unscaled_estimate_as_valid_json(tmp_path, sample, estimator):
+    x, y = sample
+    plain = get_estimator(estimator).estimate(x[:500], y[:500])
+    for scale in (1e200, 1e-200):
+        path = tmp_path / "scaled.npy"
+        np.save(path, np.hstack([x[:500], y[:500]]) * scale)
+        result = invoke("estimate", path, "-e", estimator, "--json")
+        assert_ok(result)
+        out = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+        assert out["mi_nats"] == pytest.approx(plain, rel=1e-9)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_estimate_never_prints_a_non_finite_value(data_files, as_json):
+    flags = ["--json"] if as_json else []
+    result = invoke("estimate", data_files["npy"], "-e", "tests.runner.faulty:ReturnsNaN", *flags)
+    assert_user_error(result, "returned a non-finite value (nan)", str(data_files["npy"]))
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("kind", "shown"), [("str", "'0.25' of type str"), ("array", "of type ndarray")])
+def test_estimate_refuses_an_estimate_that_is_not_a_float(data_files, kind, shown):
+    result = invoke("estimate", data_files["npy"], "-e", "tests.runner.faulty:ReturnsType", "-p", f"kind={kind}")
+    assert_user_error(result, "estimator 'tests.runner.faulty:ReturnsType' returned", shown, "must return a float")
+
+
+def test_estimate_names_an_npz_member_that_is_not_an_array(tmp_path, sample):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.hstack(sample))
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("table.npy", buffer.getvalue())
+        archive.writestr("notes.txt", "not an array")
+    assert_user_error(invoke("estimate", path, "-e", "gaussian"), "member 'notes.txt' of", str(path))
+
+
+def test_estimate_refuses_a_column_given_twice(data_files):
+    assert_user_error(invoke("estimate", data_files["npy"], "-e", "ksg", "--x-cols", "0,0"), "selected more than once")
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("a b:c", "import path package.module:Class"),
+        ("mod:Outer.Inner", "import path package.module:Class"),
+        ("os:getcwd", "not a class"),
+        ("mibench.interface:BaseEstimator", "implements neither estimate nor estimate_with_info"),
+        ("tests.runner.faulty:spec", "not a class"),
+    ],
+)
+def test_estimate_refuses_an_import_path_that_is_not_an_estimator_class(data_files, name, fragment):
+    assert_user_error(invoke("estimate", data_files["npy"], "-e", name), repr(name), fragment)
+
+
+def test_a_corrupt_schema_version_names_the_store_in_every_command(tmp_path):
+    import sqlite3
+
+    from mibench.runner import ResultsStore
+
+    store = tmp_path / "bad.sqlite"
+    ResultsStore(store).close()
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE meta SET value = 'x1' WHERE name = 'schema_version'")
+    commands = [
+        ("report", "--store", store, "-o", tmp_path / "r"),
+        ("list", "suites", "--store", store),
+        ("export", "--store", store, "-o", tmp_path / "x.csv"),
+        ("run", "smoke", "--store", store, "--no-progress"),
+        ("compare", store, store),
+    ]
+    for args in commands:
+        assert_user_error(invoke(*args), f"the results store {store} is damaged", "schema_version is 'x1'")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # records directories, stores that cannot be used, the environment section, shared helpers
 # ---------------------------------------------------------------------------------------------------------------

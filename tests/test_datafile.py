@@ -331,6 +331,10 @@ def test_single_column_table(tmp_path, name, write):
         (None, " , ", r"^--y-cols: selects no columns$"),
         ("3:1", None, r"^--x-cols: selects no columns$"),
         ("0", "7:", r"^--y-cols: selects no columns$"),
+        # a column named twice within one side (the same index, overlapping ranges, an index and its negative)
+        ("0,0", None, r"^--x-cols: column\(s\) \[0\] selected more than once; name each column once$"),
+        ("0:2,1", None, r"^--x-cols: column\(s\) \[1\] selected more than once"),
+        ("0", "3,-1,1,2,1", r"^--y-cols: column\(s\) \[1, 3\] selected more than once"),
     ],
 )
 def test_bad_column_selection(tmp_path, x_cols, y_cols, match):
@@ -346,6 +350,54 @@ def test_unknown_csv_column_name_lists_the_header(tmp_path):
         load_sample(path, x_cols="a", y_cols="e")
     with _raises(r"^--x-cols: unknown column 'A'"):  # names are case-sensitive
         load_sample(path, x_cols="A")
+
+
+def test_a_csv_column_named_twice_is_refused_by_name(tmp_path):
+    path = _write(tmp_path / "t.csv", _csv_text(header=NAMES))
+    for x_cols in ("a,a", "a,0"):
+        with _raises(r"^--x-cols: column\(s\) \['a'\] selected more than once; name each column once$"):
+            load_sample(path, x_cols=x_cols)
+
+
+def _zip(path, members: dict[str, bytes]):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("members", "shown"),
+    [
+        ({"table.npy": "TABLE", "notes.txt": b"hello"}, "notes.txt"),  # an extra text member
+        ({"notes.txt": b"hello"}, "notes.txt"),  # nothing but a text member
+        ({"table.npy": b"garbage, not an npy array"}, "table"),  # an .npy member whose content is not one
+        ({"x.npy": "TABLE", "y.npy": b"\x93NUMPY garbage"}, "y"),  # the pair form, one member damaged
+    ],
+)
+def test_an_npz_member_that_is_not_an_npy_array_is_named(tmp_path, members, shown):
+    contents = {name: _npy_bytes(TABLE) if value == "TABLE" else value for name, value in members.items()}
+    path = _zip(tmp_path / "odd.npz", contents)
+    with _raises(rf"member '{shown}' of .*odd\.npz"):
+        load_sample(path)
+
+
+def test_an_npy_file_named_npz_is_refused(tmp_path):
+    path = tmp_path / "table.npz"
+    with path.open("wb") as handle:
+        np.save(handle, TABLE)
+    with _raises(r"table\.npz is a single \.npy array, not an \.npz archive; name it \.npy"):
+        load_sample(path)
 
 
 def test_x_y_arrays_refuse_column_selection(tmp_path):

@@ -72,3 +72,34 @@ def test_no_results_is_its_own_error(tmp_path):
         runner.load_results(tmp_path / "missing.sqlite")
     with pytest.raises(InvalidOptionError, match=r"unsupported export format '\.parquet'"):
         runner.export_results(tmp_path / "x.parquet", tmp_path / "empty.sqlite")
+
+
+@pytest.mark.parametrize(
+    ("kind", "plural"),
+    [
+        ("estimator", "estimators"),
+        ("task family", "task families"),
+        ("truth kind", "truth kinds"),
+        ("network task", "network tasks"),
+        ("suite", "suites"),
+        ("key", "keys"),  # a vowel before the y: just an s
+        ("index", "indexes"),
+    ],
+)
+def test_unknown_name_lists_the_available_ones_under_a_correct_plural(kind, plural):
+    assert f"Available {plural}: a, b" in str(UnknownNameError(kind, "c", ["b", "a"]))
+
+
+def test_an_unknown_task_family_is_listed_as_families():
+    import mibench
+
+    with pytest.raises(UnknownNameError, match="Available task families: ") as raised:
+        mibench.list_tasks(family="no-such-family")
+    assert "familys" not in str(raised.value)
+
+
+@pytest.mark.parametrize("name", [None, 3, 2.5, ["ksg"]])
+def test_a_name_that_is_not_a_string_says_so_and_lists_the_names(name):
+    error = UnknownNameError("estimator", name, ["ksg", "kde"])
+    assert f"estimator names are strings, got {name!r} of type {type(name).__name__}" in str(error)
+    assert "Available estimators: kde, ksg" in str(error) and error.name is name

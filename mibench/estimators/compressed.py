@@ -98,6 +98,7 @@ import numpy as np
 # estimator recomputes stored `compressed` results too.
 from mibench.estimators import kl as _kl
 from mibench.estimators import ksg as _ksg  # noqa: F401
+from mibench.estimators._scale import rescale_columns, rescale_jointly
 from mibench.estimators._threads import thread_count
 from mibench.estimators.registry import get_estimator
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
@@ -448,10 +449,13 @@ class Compressed(BaseEstimator):
 
     @staticmethod
     def _standardised(data: np.ndarray, image: bool) -> np.ndarray:
-        """Images: one mean and SD over all pixels; vectors: per column (constant columns left at 0)."""
+        """Images: one mean and SD over all pixels; vectors: per column (constant columns left at 0). Data of
+        extreme magnitude are rescaled by a power of two first, so the SD neither overflows nor underflows."""
         if image:
+            (data,), _ = rescale_jointly(data)
             sd = float(data.std())
             return (data - data.mean()) / (sd if sd > 0 else 1.0)
+        data, _ = rescale_columns(data)
         sd = data.std(axis=0)
         sd[sd == 0] = 1.0
         return (data - data.mean(axis=0)) / sd

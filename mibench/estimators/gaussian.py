@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from mibench.estimators._scale import rescale_columns
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
 
 __all__ = ["GaussianMI", "canonical_correlations"]
@@ -27,7 +28,12 @@ _RANK_TOLERANCE = 1e-12
 
 
 def _orthonormal_basis(name: str, data: np.ndarray) -> np.ndarray:
-    """Orthonormal basis of the centred columns of ``data`` (thin QR), or ValueError if they are dependent."""
+    """Orthonormal basis of the centred columns of ``data`` (thin QR), or ValueError if they are dependent.
+
+    Columns of extreme magnitude are rescaled by a power of two first (the basis does not depend on the columns'
+    scales; their squared norms would overflow or underflow otherwise).
+    """
+    data, _ = rescale_columns(data)
     spread = np.ptp(data, axis=0)
     constant = np.flatnonzero(spread == 0)
     if constant.size:

@@ -32,6 +32,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from threadpoolctl import threadpool_limits
 
+from mibench.estimators._scale import rescale_columns
 from mibench.estimators._threads import thread_count
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
 from mibench.validation import check_int, check_positive
@@ -278,6 +279,10 @@ def bandwidth_factor(rule: str | float, n: int, dim: int) -> float:
 
 
 def _standardise(name: str, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(standardised columns, log of each column's SD)``. A column of extreme magnitude is first rescaled by a
+    power of two (:func:`~mibench.estimators._scale.rescale_columns`), so its variance neither overflows nor
+    underflows; the standardised values do not depend on that step."""
+    data, exponents = rescale_columns(data)
     sd = data.std(axis=0, ddof=1)
     constant = np.flatnonzero(~(sd > 0))
     if constant.size:
@@ -285,7 +290,7 @@ def _standardise(name: str, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             f"KDE: {name} has constant column(s) {constant.tolist()}; the kernel bandwidth is scaled by each "
             "column's standard deviation, which is 0 there (drop those columns: a constant carries no information)"
         )
-    return (data - data.mean(axis=0)) / sd, sd
+    return (data - data.mean(axis=0)) / sd, np.log(sd) + exponents * math.log(2.0)
 
 
 class KDE(BaseEstimator):
@@ -327,8 +332,8 @@ class KDE(BaseEstimator):
         bandwidth_factor(self.bandwidth, 2, 1)  # validate the rule before looking at the data
         x2, y2 = validate_sample(x, y, min_samples=self.tags.min_samples)
         n, dx, dy = x2.shape[0], x2.shape[1], y2.shape[1]
-        xs, sd_x = _standardise("x", x2)
-        ys, sd_y = _standardise("y", y2)
+        xs, log_sds_x = _standardise("x", x2)
+        ys, log_sds_y = _standardise("y", y2)
         dims = [dx, dy, dx + dy]
         widths = [bandwidth_factor(self.bandwidth, n, d) for d in dims]
         sums = kde_loo_mean_log_kernel_sums([xs, ys], widths)
@@ -337,7 +342,7 @@ class KDE(BaseEstimator):
             -s + math.log(n - 1) + 0.5 * d * math.log(2 * math.pi * b**2)
             for s, d, b in zip(sums, dims, widths, strict=True)
         ]
-        log_sd_x, log_sd_y = float(np.sum(np.log(sd_x))), float(np.sum(np.log(sd_y)))
+        log_sd_x, log_sd_y = float(np.sum(log_sds_x)), float(np.sum(log_sds_y))
         value = h_std[0] + h_std[1] - h_std[2]
         info: dict[str, Any] = {
             "bandwidth_rule": self.bandwidth if isinstance(self.bandwidth, str) else "fixed",

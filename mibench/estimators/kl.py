@@ -33,6 +33,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from scipy.special import digamma, gammaln
 
+from mibench.estimators._scale import rescale_jointly
 from mibench.estimators._threads import query_workers
 from mibench.interface import BaseEstimator, Estimate, EstimatorTags, validate_sample
 from mibench.validation import check_int
@@ -248,6 +249,17 @@ def _raise_if_tied(dist: np.ndarray, who: str, name: str, k: int) -> None:
         )
 
 
+def _in_data_units(estimate: Estimate, e: int, dx: int, dy: int) -> Estimate:
+    """``estimate`` of data rescaled by ``2**-e`` (:func:`~mibench.estimators._scale.rescale_jointly`) with its
+    entropies in ``info`` shifted back to the data's units (``+ d e log 2``; the MI needs no shift)."""
+    if e == 0:
+        return estimate
+    shift = e * math.log(2.0)
+    info = dict(estimate.info)
+    info.update(h_x=info["h_x"] + dx * shift, h_y=info["h_y"] + dy * shift, h_xy=info["h_xy"] + (dx + dy) * shift)
+    return Estimate(estimate.value, info)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Plain KL entropy and MI
 # --------------------------------------------------------------------------------------------------------------
@@ -289,7 +301,8 @@ def kl_entropy(x: Any, k: int = 3, metric: str = "euclidean") -> float:
     k = _check_k(k, "kl_entropy")
     metric = _check_metric(metric, "kl_entropy")
     points, _ = validate_sample(x, x, min_samples=k + 1)
-    return _kl_entropy(points, k, metric)[0]
+    (points,), e = rescale_jointly(points)  # h(2^e u) = h(u) + d e log 2
+    return _kl_entropy(points, k, metric)[0] + points.shape[1] * e * math.log(2.0)
 
 
 class KLMutualInformation(BaseEstimator):
@@ -330,7 +343,8 @@ class KLMutualInformation(BaseEstimator):
         k = _check_k(self.k, "KLMutualInformation")
         metric = _check_metric(self.metric, "KLMutualInformation")
         x2, y2 = validate_sample(x, y, min_samples=k + 1)
-        return self._estimate(x2, y2, k, metric, "auto")
+        (x2, y2), e = rescale_jointly(x2, y2)  # extreme magnitudes only; the MI is unchanged
+        return _in_data_units(self._estimate(x2, y2, k, metric, "auto"), e, x2.shape[1], y2.shape[1])
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, k: int, metric: str, method: NeighbourSearch) -> Estimate:
         h_xy, used_xy = _kl_entropy(np.hstack([x, y]), k, metric, method, "the joint sample (x, y)")
@@ -475,7 +489,8 @@ def weighted_kl_entropy(x: Any, k: int = 5, rule: str = "butakov") -> float:
     """
     k = _check_k(k, "weighted_kl_entropy")
     points, _ = validate_sample(x, x, min_samples=k + 1)
-    return _weighted_kl_entropy(points, k, rule)[0]
+    (points,), e = rescale_jointly(points)  # h(2^e u) = h(u) + d e log 2
+    return _weighted_kl_entropy(points, k, rule)[0] + points.shape[1] * e * math.log(2.0)
 
 
 class WeightedKL(BaseEstimator):
@@ -527,7 +542,8 @@ class WeightedKL(BaseEstimator):
                 f"WeightedKL: unknown weights rule {self.weights!r}; use one of {', '.join(map(repr, WEIGHT_RULES))}"
             )
         x2, y2 = validate_sample(x, y, min_samples=k + 1)
-        return self._estimate(x2, y2, k, self.weights, "auto")
+        (x2, y2), e = rescale_jointly(x2, y2)  # extreme magnitudes only; the MI is unchanged
+        return _in_data_units(self._estimate(x2, y2, k, self.weights, "auto"), e, x2.shape[1], y2.shape[1])
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, k: int, rule: str, method: NeighbourSearch) -> Estimate:
         # the joint term first: it is the one whose dimension may be too large for k

@@ -18,6 +18,19 @@ broken plugin never breaks mibench. Two registrations of the same name (a plugin
 plugins) block that name, and only that name: using it raises :class:`~mibench.errors.DuplicateNameError` naming
 both sources (silently picking one would make results depend on installation order), while every other estimator
 works as usual. :func:`list_estimators` leaves a clashing name out; :func:`estimator_clashes` lists the clashes.
+
+Unregistered classes by import path
+-----------------------------------
+Wherever an estimator name is asked for (the Python API, suites, ``mibench run --estimators``, ``mibench estimate -e``),
+an estimator class that is not registered can be named by its import path ``package.module:Class`` (handy while
+developing one). The form is strict, so that a name cannot be taken for something else: a module path of Python
+identifiers separated by dots, one colon, and a class name that is one identifier (no attribute chains such as
+``module:Outer.Inner``, no spaces, no file paths). :data:`IMPORT_PATH_PATTERN` is the rule. A name with a colon that
+does not have this form is an unknown name. The module named is imported (as Python's ``import`` would: its top-level
+code runs), and what it holds under the class name must be an estimator class: a class with an ``estimate(x, y)`` method
+(or ``estimate_with_info``, not only :class:`~mibench.interface.BaseEstimator`'s defaults), not abstract, with ``tags``
+of type :class:`~mibench.interface.EstimatorTags`. Anything else -- a module that fails to import, a missing attribute,
+a function, a class that is not an estimator -- is one ``ValueError`` naming the import path and the reason.
 """
 
 from __future__ import annotations
@@ -25,6 +38,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -32,11 +46,12 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from mibench.errors import DuplicateNameError, UnknownNameError
-from mibench.interface import EstimatorTags
+from mibench.interface import BaseEstimator, EstimatorTags
 
 __all__ = [
     "BUILTIN_ESTIMATORS",
     "ENTRY_POINT_GROUP",
+    "IMPORT_PATH_PATTERN",
     "Registration",
     "clear_registry_cache",
     "estimator_clashes",
@@ -102,6 +117,14 @@ def _check_estimator_class(obj: Any, what: str) -> type:
         )
     if not callable(getattr(obj, "estimate", None)):
         raise TypeError(f"{what} ({obj.__module__}.{obj.__qualname__}) has no estimate(x, y) method")
+    if inspect.isabstract(obj):
+        raise TypeError(f"{what} ({obj.__module__}.{obj.__qualname__}) is an abstract class")
+    if obj.estimate is BaseEstimator.estimate and getattr(obj, "estimate_with_info", None) is (
+        BaseEstimator.estimate_with_info
+    ):
+        raise TypeError(
+            f"{what} ({obj.__module__}.{obj.__qualname__}) implements neither estimate nor estimate_with_info"
+        )
     return obj
 
 
@@ -177,23 +200,36 @@ def clear_registry_cache() -> None:
 
 IMPORT_PATH_SOURCE = "import path"
 
+#: The form of an import path naming an unregistered estimator class: ``package.module:Class`` (see the module
+#: docstring).
+IMPORT_PATH_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*")
+
 
 def registration(name: str) -> Registration:
     """How ``name`` is registered (an import path ``"package.module:Class"`` gets a registration of its own).
 
     Raises:
-        UnknownNameError: no estimator has this name (the message lists the registered ones).
+        UnknownNameError: no estimator has this name (the message lists the registered ones), a name with a colon
+            that is not of the form ``package.module:Class``, or a name that is not a string.
         DuplicateNameError: the name is registered twice (the message names both sources).
     """
+    if not isinstance(name, str):
+        raise UnknownNameError("estimator", name, list_estimators())
     registry = _registry()
     if name in registry:
         entry = registry[name]
         if entry.clash is not None:
             raise DuplicateNameError(entry.clash)
         return entry
-    if ":" in name:  # an unregistered class by import path, e.g. "my_package.module:MyEstimator"
+    if IMPORT_PATH_PATTERN.fullmatch(name):  # an unregistered class by import path, e.g. "my_package.module:Cls"
         return Registration(name, IMPORT_PATH_SOURCE, target=name)
-    raise UnknownNameError("estimator", name, list_estimators())
+    note = (
+        "(An unregistered estimator class is named by an import path package.module:Class: dotted Python "
+        "identifiers, one colon, a class name.)"
+        if ":" in name
+        else ""
+    )
+    raise UnknownNameError("estimator", name, list_estimators(), note=note)
 
 
 def list_estimators() -> list[str]:
@@ -233,10 +269,10 @@ def get_estimator_class(name: str) -> type:
     assert entry.target is not None
     module_name, _, class_name = entry.target.partition(":")
     if entry.source == IMPORT_PATH_SOURCE:
-        try:
+        try:  # any failure of the module's own code too (it is the user's module, not mibench's)
             cls = getattr(importlib.import_module(module_name), class_name)
             return _check_estimator_class(cls, f"estimator {name!r}")
-        except (ImportError, AttributeError, TypeError) as exc:
+        except Exception as exc:
             raise ValueError(f"cannot use estimator import path {name!r}: {type(exc).__name__}: {exc}") from exc
     cls = getattr(importlib.import_module(module_name), class_name)
     return _check_estimator_class(cls, f"built-in estimator {name!r} ({entry.target})")

@@ -122,6 +122,7 @@ def execute_job(job: Job, settings: WorkerSettings | None = None) -> Outcome:
     ``prepare()``; ``peak_memory_mb`` the extra peak RSS during the estimate.
     """
     from mibench import resolver
+    from mibench.interface import estimate_value
 
     settings = settings or WorkerSettings()
     context_info: dict[str, Any] = {}
@@ -147,9 +148,12 @@ def execute_job(job: Job, settings: WorkerSettings | None = None) -> Outcome:
             start = time.perf_counter()
             if hasattr(estimator, "estimate_with_info"):
                 result = estimator.estimate_with_info(x, y)
-                value, info = float(result.value), dict(result.info)
+                value, info = (
+                    estimate_value(result.value, f"{job.estimator}.estimate_with_info(...).value"),
+                    dict(result.info),
+                )
             else:
-                value, info = float(estimator.estimate(x, y)), {}
+                value, info = estimate_value(estimator.estimate(x, y), f"{job.estimator}.estimate"), {}
             seconds = time.perf_counter() - start
     except BaseException as exc:  # KeyboardInterrupt or SystemExit raised by a job is that job's error too
         message = f"{type(exc).__name__}: {exc}"

@@ -12,6 +12,7 @@ import pytest
 
 import mibench
 from mibench.estimators.binning import STRATEGIES, Binning
+from tests.estimators.scales import EXACT_SCALES, ROUNDED_SCALES, assert_same_estimate, unit_sample
 
 # --------------------------------------------------------------------------------------------------------------
 # The naive reference: per-value cells in plain Python, whole rows as tuples, counts in a dict
@@ -479,3 +480,11 @@ def test_task_context_names_the_binning_settings_a_task_supplies() -> None:
         "strategy": "fixed-edges",
         "x_strategy": "none",
     }
+
+
+@pytest.mark.parametrize("scale", EXACT_SCALES + ROUNDED_SCALES)
+def test_extreme_scales_give_the_unscaled_estimate(scale: float) -> None:
+    """Bin edges scale with the data: no rescaling is needed."""
+    x, y = unit_sample()
+    est = mibench.get_estimator("binning")
+    assert_same_estimate(est.estimate(x * scale, y * scale), est.estimate(x, y), scale)

@@ -49,6 +49,7 @@ from mibench.testing import (
     check_row_permutation_invariance,
     check_too_few_samples_raise,
 )
+from tests.estimators.scales import EXACT_SCALES, ROUNDED_SCALES, assert_same_estimate, unit_sample
 
 torch = pytest.importorskip("torch")
 
@@ -512,3 +513,12 @@ def test_bad_data_raise() -> None:
     # the autoencoder's held-out part needs 2 rows: 40 x 0.02 rounds to 1
     with pytest.raises(ValueError, match="held-out"):
         Compressed(validation_fraction=0.02, **SMALL_AE).estimate(x, y)
+
+
+@pytest.mark.parametrize("scale", EXACT_SCALES + ROUNDED_SCALES)
+def test_extreme_scales_give_the_unscaled_estimate(scale: float) -> None:
+    """The PCA standardisation used to overflow (x * 1e200: a false tie error) or underflow (x * 1e-200: another
+    value)."""
+    x, y = unit_sample()
+    est = mibench.get_estimator("compressed")
+    assert_same_estimate(est.estimate(x * scale, y * scale), est.estimate(x, y), scale)

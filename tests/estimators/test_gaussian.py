@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mibench.estimators.gaussian import GaussianMI
+from tests.estimators.scales import EXACT_SCALES, ROUNDED_SCALES, assert_same_estimate, unit_sample
 
 RHOS = np.array([0.9, 0.5, 0.0])
 
@@ -104,3 +105,13 @@ def test_singular_covariance_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"at least dim_x \+ dim_y \+ 2 = 6 samples"):
         GaussianMI().estimate(x[:5], y[:5])
     assert math.isfinite(GaussianMI().estimate(x[:6], y[:6]))
+
+
+@pytest.mark.parametrize("scale", EXACT_SCALES + ROUNDED_SCALES)
+def test_extreme_scales_give_the_unscaled_estimate(scale: float) -> None:
+    """x * 1e200 used to overflow the column norms and be refused as linearly dependent."""
+    x, y = unit_sample()
+    est = GaussianMI()
+    assert_same_estimate(est.estimate(x * scale, y * scale), est.estimate(x, y), scale)
+    # one variable scaled, the other not (the estimator is invariant to each column's scale)
+    assert_same_estimate(est.estimate(x * scale, y), est.estimate(x, y), scale)

@@ -26,6 +26,7 @@ from mibench.estimators.kde import (
     pairwise_mixture_terms,
 )
 from mibench.interface import Task
+from tests.estimators.scales import EXACT_SCALES, ROUNDED_SCALES, assert_same_estimate, unit_sample
 
 # --------------------------------------------------------------------------------------------------------------
 # Naive references (full n x n matrices, explicit differences)
@@ -630,3 +631,23 @@ def test_conformance_kit(estimator) -> None:
     report = testing.check_estimator(estimator, raise_on_failure=False)
     failed = {name: outcome for name, outcome in report.items() if outcome.startswith("fail")}
     assert not failed, failed
+
+
+@pytest.mark.parametrize("scale", EXACT_SCALES + ROUNDED_SCALES)
+def test_extreme_scales_give_the_unscaled_estimate(scale: float) -> None:
+    """x * 1e200 used to overflow the SD (a wrong value) and x * 1e-200 to underflow it (a false constant column)."""
+    x, y = unit_sample()
+    est = KDE()
+    assert_same_estimate(est.estimate(x * scale, y * scale), est.estimate(x, y), scale)
+    info = est.estimate_with_info(x * scale, y * scale).info
+    assert info["entropy_xy"] == pytest.approx(est.estimate_with_info(x, y).info["entropy_xy"] + 4 * math.log(scale))
+
+
+@pytest.mark.parametrize("scale", [2.0**300, 2.0**-300])
+@pytest.mark.parametrize("bound", ["lower", "upper"])
+def test_the_bounds_at_extreme_scales_with_the_noise_scaled_alike(bound: str, scale: float) -> None:
+    """The bounds are for a given noise variance: scaling the layer by s and the variance by s^2 keeps the MI."""
+    x, layer = unit_sample()
+    plain = KolchinskyTracey(noise_variance=0.01, bound=bound).estimate(x, layer)
+    scaled = KolchinskyTracey(noise_variance=0.01 * scale**2, bound=bound).estimate(x, layer * scale)
+    assert scaled == plain

@@ -30,6 +30,7 @@ from mibench.estimators.kl import (
     wkl_weights,
 )
 from mibench.interface import validate_sample
+from tests.estimators.scales import EXACT_SCALES, ROUNDED_SCALES, assert_same_estimate, unit_sample
 
 # --------------------------------------------------------------------------------------------------------------
 # Naive references
@@ -527,3 +528,23 @@ def test_ties_are_rejected() -> None:
     assert np.isfinite(KLMutualInformation(k=3).estimate(x, y))
     with pytest.raises(ValueError, match="at least k=1 exact duplicates"):
         WeightedKL().estimate(x, y)
+
+
+@pytest.mark.parametrize("scale", EXACT_SCALES + ROUNDED_SCALES)
+@pytest.mark.parametrize("name", ["kl", "wkl"])
+def test_extreme_scales_give_the_unscaled_estimate(name: str, scale: float) -> None:
+    """x * 1e200 used to overflow the squared distances (NaN) and x * 1e-200 to underflow them (false ties)."""
+    x, y = unit_sample()
+    est = mibench.get_estimator(name)
+    assert_same_estimate(est.estimate(x * scale, y * scale), est.estimate(x, y), scale)
+    info = est.estimate_with_info(x * scale, y * scale).info  # entropies in the data's units
+    unscaled_info = est.estimate_with_info(x, y).info
+    for key, d in (("h_x", 2), ("h_y", 2), ("h_xy", 4)):
+        assert info[key] == pytest.approx(unscaled_info[key] + d * math.log(scale), rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", EXACT_SCALES)
+def test_entropies_of_extreme_scales_shift_by_d_log_scale(scale: float) -> None:
+    x, _ = unit_sample()
+    assert kl_entropy(x * scale) == pytest.approx(kl_entropy(x) + 2 * math.log(scale), rel=1e-12)
+    assert weighted_kl_entropy(x * scale) == pytest.approx(weighted_kl_entropy(x) + 2 * math.log(scale), rel=1e-12)

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from scipy.special import digamma
 
+import mibench
 from mibench.estimators import _neighbors
 from mibench.estimators.ksg import KSG, KSG2
 from mibench.interface import validate_sample
+from tests.estimators.scales import EXACT_SCALES, ROUNDED_SCALES, assert_same_estimate, unit_sample
 
 TRUE_MI_RHO_075 = -0.5 * math.log(1 - 0.75**2)  # 0.413339 nats (bmi's 1v1-normal-0.75)
 
@@ -375,3 +377,12 @@ def test_choose_search() -> None:
     rng = np.random.default_rng(15)
     x, y = correlated(rng, big, 1, 1)
     assert KSG().estimate_with_info(x, y).info["neighbour_search"] == "kd-tree"
+
+
+@pytest.mark.parametrize("scale", EXACT_SCALES + ROUNDED_SCALES)
+@pytest.mark.parametrize("name", ["ksg", "ksg2"])
+def test_extreme_scales_give_the_unscaled_estimate(name: str, scale: float) -> None:
+    """Max-norm distances are only compared and counted, never squared: no rescaling is needed."""
+    x, y = unit_sample()
+    est = mibench.get_estimator(name)
+    assert_same_estimate(est.estimate(x * scale, y * scale), est.estimate(x, y), scale)

@@ -517,3 +517,14 @@ def test_unavailable_device_is_a_value_error() -> None:
         "cpu",
         "cuda",
     )
+
+
+@pytest.mark.parametrize("scale", [2.0**600, 2.0**-600])
+def test_standardisation_of_extreme_scales_gives_the_unscaled_values(scale: float) -> None:
+    """x * 2^600 used to overflow the SD (every standardised value 0) and x * 2^-600 to underflow it."""
+    from mibench.estimators.neural.engine import _standardise
+    from tests.estimators.scales import unit_sample
+
+    x, _ = unit_sample()
+    train = np.arange(0, x.shape[0], 2)
+    np.testing.assert_array_equal(_standardise(x * scale, train), _standardise(x, train))

@@ -214,3 +214,80 @@ def test_module_reexports() -> None:
         "get_estimator_class",
         "list_estimators",
     }
+
+
+@pytest.mark.parametrize("name", [None, 3, b"ksg", ("ksg",)])
+def test_a_name_that_is_not_a_string_is_an_unknown_name_listing_the_estimators(name) -> None:
+    for function in (get_estimator, get_estimator_class, estimator_source):
+        with pytest.raises(UnknownNameError, match=r"estimator names are strings, got .* Available estimators: "):
+            function(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a b:c", ":Class", "module:", "os.path:join.x", "mod:Outer.Inner", "../evil:X", "pkg..mod:X", "1mod:X", "a:b:c"],
+)
+def test_a_name_with_a_colon_must_have_the_import_path_form(name: str, monkeypatch) -> None:
+    imported: list[str] = []
+    real_import = estimators.registry.importlib.import_module
+    monkeypatch.setattr(estimators.registry.importlib, "import_module", lambda m: imported.append(m) or real_import(m))
+    with pytest.raises(UnknownNameError, match=r"import path package\.module:Class") as raised:
+        get_estimator(name)
+    assert "Available estimators: " in str(raised.value)
+    assert imported == []  # refused before anything is imported
+
+
+class NotAnEstimator:
+    """A class without estimate (for the import-path checks)."""
+
+    tags = None
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("os:getcwd", "not a class"),
+        ("tests.estimators.test_registry:NotAnEstimator", "has no class attribute 'tags'"),
+        ("mibench.interface:BaseEstimator", "implements neither estimate nor estimate_with_info"),
+        ("mibench.estimators.registry:NoSuchClass", "AttributeError"),
+        ("no_such_module_anywhere:X", "ModuleNotFoundError"),
+    ],
+)
+def test_an_import_path_must_name_an_estimator_class(name: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=rf"cannot use estimator import path '{name}': .*{reason}"):
+        get_estimator(name)
+
+
+def test_a_module_failing_at_import_is_a_value_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "devpkg_boom.py").write_text("raise RuntimeError('boom at import')\n")
+    (tmp_path / "devpkg_syntax.py").write_text("def broken(:\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match=r"'devpkg_boom:X': RuntimeError: boom at import"):
+        get_estimator("devpkg_boom:X")
+    with pytest.raises(ValueError, match=r"'devpkg_syntax:X': SyntaxError"):
+        get_estimator("devpkg_syntax:X")
+
+
+def test_an_abstract_estimator_class_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "devpkg_abstract.py").write_text(
+        textwrap.dedent(
+            """
+            import abc
+            from mibench.interface import BaseEstimator, EstimatorTags
+
+            class Abstract(BaseEstimator, abc.ABC):
+                tags = EstimatorTags()
+
+                @abc.abstractmethod
+                def estimate(self, x, y): ...
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match=r"is an abstract class"):
+        get_estimator("devpkg_abstract:Abstract")
+
+
+def test_import_paths_of_estimator_classes_still_work() -> None:
+    assert type(get_estimator("mibench.estimators.ksg:KSG", k=4)).__name__ == "KSG"
+    assert estimator_source("tests.runner.faulty:Raises") == "import path"

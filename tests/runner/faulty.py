@@ -219,3 +219,56 @@ class SpawnsAndHangs(BaseEstimator):
         Path(self.pid_file).write_text(str(child.pid))
         time.sleep(300)
         return 0.0
+
+
+#: What ``ReturnsType`` and ``InfoReturnsType`` return for each ``kind``: a float, or something that is not one.
+RETURNED = {
+    "float": 0.25,
+    "float32": np.float32(0.25),
+    "str": "0.25",
+    "none": None,
+    "bool": True,
+    "int": 1,
+    "complex": 0.25 + 0j,
+    "array": np.array([0.25, 0.5]),
+    "array0d": np.array(0.25),
+}
+
+
+class ReturnsType:
+    """Not a BaseEstimator (it has ``estimate`` only): returns ``RETURNED[kind]`` as the estimate."""
+
+    tags = EstimatorTags()
+
+    def __init__(self, *, kind: str = "float"):
+        self.kind = kind
+
+    def estimate(self, x, y):
+        return RETURNED[self.kind]
+
+
+class InfoReturnsType(BaseEstimator):
+    """Returns ``RETURNED[kind]`` as the value of ``estimate_with_info``."""
+
+    tags = EstimatorTags()
+
+    def __init__(self, *, kind: str = "float"):
+        self.kind = kind
+
+    def estimate_with_info(self, x, y):
+        from mibench.interface import Estimate
+
+        return Estimate(RETURNED[self.kind], {})
+
+
+class BaseReturnsType(BaseEstimator):
+    """A BaseEstimator whose ``estimate`` returns ``RETURNED[kind]`` (the runner calls the inherited
+    ``estimate_with_info``, which must not convert it)."""
+
+    tags = EstimatorTags()
+
+    def __init__(self, *, kind: str = "float"):
+        self.kind = kind
+
+    def estimate(self, x, y):
+        return RETURNED[self.kind]

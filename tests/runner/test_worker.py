@@ -146,3 +146,35 @@ def test_task_context_stays_out_of_the_job_key(toy_task, tmp_path) -> None:
         row = store.to_dataframe().iloc[0]
     assert (row["key"], row["params"], row["params_hash"]) == (job.key, "{}", job.params_hash)
     assert json.loads(row["info"])["task_context"] == {"flag": "from-task"}
+
+
+@pytest.mark.parametrize("cls", ["ReturnsType", "InfoReturnsType", "BaseReturnsType"])
+@pytest.mark.parametrize("kind", ["float", "float32"])
+def test_a_float_estimate_is_stored(cls, kind) -> None:
+    outcome = execute_job(_job(f"tests.runner.faulty:{cls}", {"kind": kind}))
+    assert outcome.status == "ok", outcome.error
+    assert outcome.estimate == 0.25 and type(outcome.estimate) is float
+
+
+@pytest.mark.parametrize("cls", ["ReturnsType", "InfoReturnsType", "BaseReturnsType"])
+@pytest.mark.parametrize(
+    ("kind", "shown"),
+    [
+        ("str", "'0.25' of type str"),
+        ("none", "None of type NoneType"),
+        ("bool", "True of type bool"),
+        ("int", "1 of type int"),
+        ("complex", "(0.25+0j) of type complex"),
+        ("array", "of type ndarray"),
+        ("array0d", "array(0.25) of type ndarray"),
+    ],
+)
+def test_an_estimate_that_is_not_a_float_is_an_error(cls, kind, shown) -> None:
+    """The conformance kit's rule (mibench.interface.estimate_value): a string "0.25" is not stored as 0.25."""
+    outcome = execute_job(_job(f"tests.runner.faulty:{cls}", {"kind": kind}))
+    assert outcome.status == "error" and outcome.estimate is None
+    first_line = outcome.error.splitlines()[0]
+    assert first_line.startswith("TypeError: ") and shown in first_line, first_line
+    assert "it must return a float (Python float or numpy floating scalar) in nats" in first_line
+    where = "estimate_with_info(...).value" if cls == "InfoReturnsType" else "estimate"
+    assert f"{where} returned" in first_line

@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from mibench.estimators._scale import rescale_columns
 from mibench.estimators.neural.config import AUTO_BATCH_SIZE, NeuralConfig
 from mibench.estimators.neural.critics import build_critic
 from mibench.estimators.neural.objectives import Objective, build_objective
@@ -108,6 +109,9 @@ def _seeds(seed: int) -> tuple[np.random.Generator, np.random.Generator, int]:
 
 
 def _standardise(x: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Centre and scale each column by the training rows' mean and SD (columns of extreme magnitude rescaled by a
+    power of two first, so the SD neither overflows nor underflows)."""
+    x, _ = rescale_columns(x)
     mean = x[train].mean(axis=0)
     sd = x[train].std(axis=0)
     sd[sd == 0] = 1.0  # a constant column carries no information; leave it at 0
