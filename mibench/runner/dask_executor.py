@@ -16,8 +16,9 @@ without it every job fails with that instruction.
 
 A lost worker. When a Dask worker dies mid-job (its machine went down, an operator killed it), the scheduler
 reruns the job on another worker; ``--dask-local`` allows one such retry (``distributed.scheduler.allowed-failures
-= 1``), after which the job is recorded as ``error`` with the reason. An existing cluster applies its scheduler's
-own setting.
+= 1``), after which the job is recorded as ``error`` with the reason, and gives each worker only as many jobs as it
+has threads (``distributed.scheduler.worker-saturation = 1.0``), so a lost worker takes down only the jobs it was
+running, not others queued on it. An existing cluster applies its scheduler's own settings.
 
 Files. Network tasks are rebuilt from the run's records directory on the worker: it must be a path that every
 worker can read (a shared file system). The coordinator checks that on every worker before anything runs.
@@ -41,8 +42,14 @@ from mibench.runner.worker import WorkerSettings
 
 __all__ = ["LOCAL_CLUSTER_CONFIG", "DaskTarget", "run_dask", "run_job_on_dask_worker"]
 
+#: How long the coordinator tries to reach an existing scheduler.
+CONNECT_TIMEOUT = "20s"
 #: Dask settings of a cluster that ``--dask-local`` starts (see the module docstring).
-LOCAL_CLUSTER_CONFIG = {"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 1}
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.daemon": False,
+    "distributed.scheduler.allowed-failures": 1,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
 
 _DAEMON_HINT = (
     "this Dask worker runs as a daemonic process and cannot start the process that runs a job; start the "
@@ -150,24 +157,22 @@ def _records_readable(path: str) -> bool:
 
 def _client(target: DaskTarget) -> tuple[Any, Any]:
     """A client of the target cluster, and the local cluster it started (``None`` for an existing one)."""
-    import dask
     from distributed import Client, LocalCluster
 
     if target.address is not None:
         try:
-            return Client(target.address, timeout="30s"), None
+            return Client(target.address, timeout=CONNECT_TIMEOUT), None
         except (OSError, TimeoutError) as exc:
             raise WorkerPoolError(f"cannot reach the Dask scheduler at {target.address}: {exc}") from exc
     try:
-        with dask.config.set(LOCAL_CLUSTER_CONFIG):
-            cluster = LocalCluster(
-                n_workers=target.local_workers,
-                threads_per_worker=1,
-                processes=True,
-                memory_limit=0,  # the per-job limit applies (mibench.runner.limits), not Dask's restart of a worker
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+        cluster = LocalCluster(
+            n_workers=target.local_workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=0,  # the per-job limit applies (mibench.runner.limits), not Dask's restart of a worker
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
     except Exception as exc:
         raise WorkerPoolError(f"cannot start a local Dask cluster of {target.local_workers} workers: {exc}") from exc
     return Client(cluster), cluster
@@ -189,6 +194,22 @@ def run_dask(
         WorkerPoolError: the scheduler cannot be reached, the cluster has no workers, or a worker cannot read the
             records directory; nothing is run then.
     """
+    import dask
+
+    # A local cluster's nannies run in this process and read the settings each time they (re)start a worker.
+    local_config = dask.config.set(LOCAL_CLUSTER_CONFIG if target.local_workers is not None else {})
+    with local_config:
+        return _run_on_cluster(jobs, on_done, target, timeout, settings, auto_memory)
+
+
+def _run_on_cluster(
+    jobs: Sequence[Job],
+    on_done: OnDone,
+    target: DaskTarget,
+    timeout: float | None,
+    settings: WorkerSettings,
+    auto_memory: bool,
+) -> int:
     from distributed import as_completed
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker

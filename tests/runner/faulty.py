@@ -272,3 +272,22 @@ class BaseReturnsType(BaseEstimator):
 
     def estimate(self, x, y):
         return RETURNED[self.kind]
+
+
+class KillsItsDaskWorker(BaseEstimator):
+    """Kills the Dask worker process that runs it (the parent of the fork server its job process came from), as a
+    machine going down would. Only for Dask runs."""
+
+    tags = EstimatorTags()
+
+    def __init__(self):
+        pass
+
+    def estimate(self, x, y):
+        from pathlib import Path
+
+        server = os.getppid()
+        dask_worker = int(Path(f"/proc/{server}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        os.kill(dask_worker, signal.SIGKILL)
+        time.sleep(30)
+        return 0.0

@@ -1,0 +1,148 @@
+"""The Dask executor on a real local cluster of worker processes (one per module): the same estimates, statuses
+and messages as local processes, time limits and dead job processes, a lost worker, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("distributed")
+
+import dask
+from distributed import LocalCluster
+
+from mibench.errors import WorkerPoolError
+from mibench.runner import ResultsStore, run_suite
+from mibench.runner.dask_executor import LOCAL_CLUSTER_CONFIG, DaskTarget, run_dask
+from mibench.runner.jobs import expand
+from mibench.runner.worker import WorkerSettings
+from mibench.suites import EstimatorSpec, Suite, get_suite
+from tests.runner.faulty import MIXED_SUITE, spec
+
+NEURAL_SLICE = Suite(
+    name="test-neural-slice",
+    tasks=("gaussian-pairs-1x1-rho0.75", "gaussian-pairs-2x2-mi1"),
+    estimators=(EstimatorSpec("infonce", {"max_steps": 60, "eval_every": 20, "batch_size": 64}),),
+    sample_sizes=(300,),
+    repetitions=2,
+    timeout=120.0,
+)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import logging
+
+    # The settings stay for the cluster's life: its nannies read them whenever they restart a worker.
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        local = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=0,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        yield local
+        local.close()
+
+
+def _rows(store) -> dict[str, tuple]:
+    with ResultsStore(store, read_only=True) as results:
+        frame = results.to_dataframe()
+    first_line = frame["error"].fillna("").str.split("\n").str[0]
+    estimates = frame["estimate"].astype(object).where(frame["estimate"].notna(), None)  # NaN != NaN
+    return {
+        key: (status, estimate, error)
+        for key, status, estimate, error in zip(frame["key"], frame["status"], estimates, first_line, strict=True)
+    }
+
+
+@pytest.mark.parametrize("suite", [get_suite("smoke"), NEURAL_SLICE, MIXED_SUITE], ids=lambda s: s.name)
+def test_dask_gives_the_same_estimates_statuses_and_messages_as_local_processes(tmp_path, cluster, suite):
+    local = run_suite(suite, store=tmp_path / "local.sqlite", jobs=2, progress=False)
+    on_dask = run_suite(suite, store=tmp_path / "dask.sqlite", scheduler=cluster.scheduler_address, progress=False)
+    assert on_dask.counts == local.counts and sum(local.counts.values()) == len(expand(suite))
+    local_rows, dask_rows = _rows(tmp_path / "local.sqlite"), _rows(tmp_path / "dask.sqlite")
+    assert dask_rows == local_rows  # bit for bit, the seeded stochastic ones included
+    with ResultsStore(tmp_path / "dask.sqlite", read_only=True) as results:
+        options = results.runs()[-1]["options"]
+    assert '"executor": "dask"' in options and cluster.scheduler_address in options
+
+
+def test_time_limits_and_dead_job_processes_on_dask(tmp_path, cluster):
+    suite = Suite(
+        name="test-dask-faults",
+        tasks=("gaussian-pairs-1x1-rho0.75",),
+        estimators=(spec("Hangs", seconds=60.0), spec("Crashes"), EstimatorSpec("gaussian")),
+        sample_sizes=(100,),
+        repetitions=1,
+        timeout=3.0,
+    )
+    summary = run_suite(suite, store=tmp_path / "s.sqlite", scheduler=cluster.scheduler_address, progress=False)
+    assert summary.counts == {"ok": 1, "error": 1, "timeout": 1, "memory": 0}
+    rows = {key.split("|")[1].split("#")[0]: row for key, row in _rows(tmp_path / "s.sqlite").items()}
+    assert rows["tests.runner.faulty:Hangs"][2] == "job exceeded the time limit of 3 s and was stopped"
+    assert rows["tests.runner.faulty:Crashes"][2].startswith("worker process died")
+
+
+def test_a_memory_limit_applies_on_dask(tmp_path, cluster):
+    suite = Suite(
+        name="test-dask-memory",
+        tasks=("gaussian-pairs-1x1-rho0.75",),
+        estimators=(spec("Allocates", megabytes=2048),),
+        sample_sizes=(50,),
+        repetitions=1,
+    )
+    summary = run_suite(
+        suite, store=tmp_path / "s.sqlite", scheduler=cluster.scheduler_address, progress=False, memory_limit_mb=512
+    )
+    assert summary.counts["memory"] == 1
+
+
+def test_a_worker_that_cannot_read_the_records_directory_stops_the_run_before_any_job(tmp_path, cluster):
+    jobs = expand(get_suite("smoke"))
+    done = []
+    with pytest.raises(WorkerPoolError, match="cannot read the records directory"):
+        run_dask(
+            jobs,
+            lambda job, outcome: done.append(job),
+            target=DaskTarget(address=cluster.scheduler_address),
+            timeout=60.0,
+            settings=WorkerSettings(records_dir=str(tmp_path / "not-shared")),
+        )
+    assert done == []
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(tmp_path):
+    with pytest.raises(WorkerPoolError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
+        run_suite(get_suite("smoke"), store=tmp_path / "s.sqlite", scheduler="tcp://127.0.0.1:9", progress=False)
+    with ResultsStore(tmp_path / "s.sqlite", read_only=True) as results:
+        assert [run["state"] for run in results.runs()] == ["failed"] and results.count() == 0
+
+
+def test_dask_options_are_checked():
+    from mibench.errors import InvalidOptionError
+
+    with pytest.raises(InvalidOptionError, match="either"):
+        DaskTarget(address="tcp://x:1", local_workers=2)
+    with pytest.raises(InvalidOptionError, match="at least 1"):
+        DaskTarget(local_workers=0)
+
+
+def test_a_lost_worker_costs_only_its_job(tmp_path, cluster):
+    # Runs last in this module: it kills both workers once (their nannies restart them).
+    suite = Suite(
+        name="test-dask-lost-worker",
+        tasks=("gaussian-pairs-1x1-rho0.75",),
+        estimators=(spec("KillsItsDaskWorker"), EstimatorSpec("gaussian")),
+        sample_sizes=(100,),
+        repetitions=3,
+        timeout=120.0,
+    )
+    summary = run_suite(suite, store=tmp_path / "s.sqlite", scheduler=cluster.scheduler_address, progress=False)
+    rows = _rows(tmp_path / "s.sqlite")
+    killer = [row for key, row in rows.items() if "KillsItsDaskWorker" in key]
+    gaussian = [row for key, row in rows.items() if "|gaussian#" in key]
+    assert len(killer) == 3 and all(row[0] == "error" and "lost, also on retry" in row[2] for row in killer)
+    assert len(gaussian) == 3 and all(row[0] == "ok" for row in gaussian)
+    assert summary.counts == {"ok": 3, "error": 3, "timeout": 0, "memory": 0}
