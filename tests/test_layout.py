@@ -50,10 +50,6 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
         "tests/report/test_report.py",
         "the report package is tested through its public functions (scores_markdown, in nats and bits)",
     ),
-    "mibench/runner/executors.py": (
-        "tests/runner/test_run.py",
-        "both executors run the same suites there and must give the same numbers",
-    ),
     "mibench/runner/jobs.py": (
         "tests/runner/test_seeds_and_jobs.py",
         "jobs are tested with the seeds they carry (expansion of a suite into its grid of jobs)",
