@@ -237,6 +237,12 @@ def _memory_limit(text: str) -> float | str | None:
     metavar="N",
     help="Run on a local Dask cluster of N worker processes (started and closed by this run).",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Run nothing: print how many jobs the run has, how many the store holds, and an estimate of the rest's "
+    "CPU time from the times measured in the store.",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_records_option
 @store_option
@@ -256,6 +262,7 @@ def run_command(
     threads_per_job: int,
     scheduler: str | None,
     dask_local: int | None,
+    dry_run: bool,
     no_progress: bool,
     records: Path | None,
     store: Path | None,
@@ -276,6 +283,23 @@ def run_command(
         for text in params:
             name, param, value = _parse_estimator_param(text)
             per_estimator.setdefault(name, {})[param] = value
+        if dry_run:
+            from mibench.resources import available_cores
+            from mibench.runner.plan import plan_run
+
+            plan = plan_run(
+                suite_file if suite_file is not None else str(suite),
+                store=store_path,
+                estimators=split_list(estimators),
+                tasks=split_list(tasks),
+                params=per_estimator,
+                retry_failed=retry_failed,
+                fresh=fresh,
+                records_dir=records,
+            )
+            workers = dask_local or (1 if inline else jobs or available_cores())
+            click.echo(plan.describe(None if scheduler else workers))
+            return
         try:
             summary = run_suite(
                 suite_file if suite_file is not None else str(suite),

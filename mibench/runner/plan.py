@@ -1,0 +1,129 @@
+"""What a run would do, without running it (``mibench run SUITE --dry-run``): how many jobs its grid has, how many
+the store already holds, and what the rest would cost, estimated from the times measured in the store.
+
+The estimate. Each job still to run gets the median measured estimator time (``seconds`` of ``ok`` rows, any
+version) of the closest measured jobs: the same estimator configuration on the same task at the same n; else the same
+configuration at that n over all tasks; else the same estimator (any parameters) at that n. A job with none of these
+has no estimate and is counted apart. ``seconds`` is the estimate's own time (sampling, start-up and the transfer of
+results are not in it), so the total is a lower bound on the CPU time; dividing it by the number of parallel
+workers gives a lower bound on the wall time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mibench.runner.jobs import Job, expand, resolve_tasks
+from mibench.suites import EstimatorSpec, Suite
+
+__all__ = ["RunPlan", "plan_run"]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A run's size and estimated cost (see the module docstring)."""
+
+    suite: str
+    n_jobs: int
+    n_stored: int
+    n_to_run: int
+    n_estimated: int
+    estimated_seconds: float
+
+    @property
+    def n_unestimated(self) -> int:
+        """Jobs to run with no measured time of their estimator at their n in the store."""
+        return self.n_to_run - self.n_estimated
+
+    def describe(self, workers: int | None = None) -> str:
+        """The plan in a few lines, for the command line."""
+        lines = [f"suite {self.suite}: {self.n_jobs} jobs, {self.n_stored} already stored, {self.n_to_run} to run"]
+        if self.n_to_run:
+            if self.n_estimated:
+                hours = self.estimated_seconds / 3600
+                lines.append(
+                    f"estimated estimator time of {self.n_estimated} of them (from times measured in the store): "
+                    f"{hours:.2f} CPU-hours"
+                    + (f", about {hours / workers:.2f} h of wall time on {workers} workers" if workers else "")
+                    + " (a lower bound: sampling and start-up are not included)"
+                )
+            if self.n_unestimated:
+                lines.append(
+                    f"{self.n_unestimated} job(s) have no measured time of their estimator at their n in this store"
+                )
+        return "\n".join(lines)
+
+
+def _median_times(frame: Any) -> tuple[dict[tuple, float], dict[tuple, float], dict[tuple, float]]:
+    ok = frame[(frame["status"] == "ok") & frame["seconds"].notna()]
+    by_task = ok.groupby(["estimator", "params_hash", "task_id", "n"])["seconds"].median().to_dict()
+    by_config = ok.groupby(["estimator", "params_hash", "n"])["seconds"].median().to_dict()
+    by_name = ok.groupby(["estimator", "n"])["seconds"].median().to_dict()
+    return by_task, by_config, by_name
+
+
+def estimate_seconds(jobs: Sequence[Job], frame: Any) -> tuple[int, float]:
+    """``(jobs with an estimate, their total estimated seconds)`` from the stored rows ``frame``."""
+    if frame is None or frame.empty:
+        return 0, 0.0
+    by_task, by_config, by_name = _median_times(frame)
+    count, total = 0, 0.0
+    for job in jobs:
+        seconds = by_task.get((job.estimator, job.params_hash, job.task_id, job.n))
+        if seconds is None:
+            seconds = by_config.get((job.estimator, job.params_hash, job.n))
+        if seconds is None:
+            seconds = by_name.get((job.estimator, job.n))
+        if seconds is not None:
+            count += 1
+            total += float(seconds)
+    return count, total
+
+
+def plan_run(
+    suite: str | os.PathLike[str] | Suite,
+    *,
+    store: str | os.PathLike[str] | None = None,
+    estimators: Sequence[str | EstimatorSpec] | None = None,
+    tasks: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    retry_failed: bool = False,
+    fresh: bool = False,
+    records_dir: str | os.PathLike[str] | None = None,
+) -> RunPlan:
+    """The plan of ``run_suite`` with these arguments (see :func:`~mibench.runner.run.run_suite`); only reads the
+    store (never creates or changes it) and never trains records.
+
+    Raises:
+        UnknownNameError, MissingRecordError, StoreError: as ``run_suite`` would before anything runs.
+    """
+    from mibench.runner.schema import STATUS_OK, STATUSES
+    from mibench.runner.store import ResultsStore, default_store_path
+    from mibench.suite_files import resolve_suite
+
+    chosen = resolve_suite(suite)
+    if estimators or tasks or params:
+        chosen = chosen.select(estimators=estimators, tasks=tasks, params=params)
+    records = None if records_dir is None else str(Path(records_dir).resolve())
+    jobs = expand(chosen, tasks=resolve_tasks(chosen.tasks, records))
+    path = Path(default_store_path() if store is None else store)
+    frame = None
+    finished: set[str] = set()
+    if path.is_file():
+        with ResultsStore(path, read_only=True) as results:
+            finished = set() if fresh else results.finished_keys((STATUS_OK,) if retry_failed else STATUSES)
+            frame = results.to_dataframe()
+    pending = [job for job in jobs if job.key not in finished]
+    n_estimated, seconds = estimate_seconds(pending, frame)
+    return RunPlan(
+        suite=chosen.name,
+        n_jobs=len(jobs),
+        n_stored=len(jobs) - len(pending),
+        n_to_run=len(pending),
+        n_estimated=n_estimated,
+        estimated_seconds=seconds,
+    )
