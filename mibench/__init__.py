@@ -134,6 +134,10 @@ def run(
     executor: str = "process",
     progress: bool = False,
     records_dir: str | os.PathLike[str] | None = None,
+    memory_limit_mb: float | Literal["auto"] | None = "auto",
+    threads_per_job: int = 1,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
 ) -> pd.DataFrame:
     """Run a suite (name or :class:`mibench.suites.Suite`) and return its results as a pandas DataFrame, one row
     per job (computed now or found in the store: jobs already stored are not recomputed).
@@ -157,6 +161,11 @@ def run(
         records_dir: the directory of training records (``{record name}.npz``) that the suite's network tasks are
             rebuilt from; a missing record is an error before anything runs. Recorded in the run's options, not
             part of any job's key.
+        memory_limit_mb: how much one job may grow its memory (MiB); beyond it the job is stored as ``memory``.
+            ``"auto"``: 80 % of the machine's memory divided among the workers; ``None``: no limit.
+        threads_per_job: BLAS/OpenMP/torch threads per job, the same on every executor.
+        scheduler: run on the existing Dask cluster of this scheduler address (``tcp://HOST:PORT``).
+        dask_local: run on a local Dask cluster of this many worker processes.
 
     Raises:
         UnknownNameError, MissingRecordError, InvalidOptionError, StoreError: see
@@ -177,4 +186,8 @@ def run(
         executor=executor,
         progress=progress,
         records_dir=records_dir,
+        memory_limit_mb=memory_limit_mb,
+        threads_per_job=threads_per_job,
+        scheduler=scheduler,
+        dask_local=dask_local,
     )

@@ -20,8 +20,10 @@ Built-in suites:
   them all.
 * ``highdim`` -- every high-dimensional catalogue task (bumps and rectangles on 16x16 and 32x32 pixels, smooth and
   linear embeddings of 5 latents in R^128 and R^1000; MI 0, 1, 2.5, 5, 7.5, 10 nats) at n = 5000 with 3 seeds: the
-  k-NN, Gaussian and neural estimators and compression (PCA, autoencoder) then KSG, against the exact truth of
-  Butakov et al.'s (ICLR 2024) construction.
+  k-NN, Gaussian and neural estimators and compression (PCA, autoencoder; then KSG or weighted KL), against the
+  exact truth of Butakov et al.'s (ICLR 2024) construction, and the same estimators on each task's latents.
+* ``full`` -- every catalogue task and every built-in estimator, n from 100 to 10^5, 10 seeds: sized for a Dask
+  cluster (``--scheduler``); ``mibench run full --dry-run`` estimates its cost from a store's measured times.
 """
 
 from __future__ import annotations
@@ -401,7 +403,8 @@ def _builtin_suites() -> dict[str, Suite]:
         description="Every catalogue task (all sweeps: dims 1-100, MI 0-10 nats, nu 1-30, sparsity), n 100-10 000, "
         "5 seeds.",
     )
-    return {suite.name: suite for suite in (smoke, quick, bmi, standard, _networks_suite(), _highdim_suite())}
+    suites = (smoke, quick, bmi, standard, _networks_suite(), _highdim_suite(), _full_suite())
+    return {suite.name: suite for suite in suites}
 
 
 def _networks_suite() -> Suite:
@@ -475,6 +478,44 @@ def _highdim_suite() -> Suite:
         timeout=300.0,
         description="Images (bumps, rectangles; 16x16, 32x32) and embedded vectors (R^128, R^1000) of 2-5 latent "
         "pairs, MI 0-10 nats (exact), and their latents, n = 5000, 3 seeds; about 90 min.",
+    )
+
+
+#: The sample sizes of ``full``: the standard ones and two larger, up to 10^5.
+FULL_SAMPLE_SIZES = (100, 300, 1000, 3000, 10000, 30000, 100000)
+
+
+def _full_suite() -> Suite:
+    """``full``: every catalogue task, every built-in estimator, n from 100 to 10^5, 10 seeds -- a benchmark for a
+    cluster (``mibench run full --scheduler ADDRESS``), not for one machine; ``mibench run full --dry-run`` estimates
+    its cost from the times in a store.
+
+    Each estimator at its defaults (the neural ones with their full training), except: KDE up to n = 10 000 (its
+    kernel matrices hold n^2 numbers), the white-box KDE bounds and the Gaussian convolution only on the noisy-channel
+    tasks they are made for, and compression only on the high-dimensional tasks.
+    """
+    from mibench.synthetic import list_tasks
+    from mibench.synthetic.highdim import FAMILIES
+
+    channels = ("channel-*",)
+    rendered = tuple(f"{family}-*" for family in FAMILIES)
+    return Suite(
+        name="full",
+        tasks=tuple(task.id for task in list_tasks()),
+        estimators=(
+            *_specs("ksg", "ksg2", "kl", "wkl", "gaussian", "binning"),
+            EstimatorSpec("kde", max_n=10000),
+            EstimatorSpec("kde-lower", tasks=channels),
+            EstimatorSpec("kde-upper", tasks=channels),
+            EstimatorSpec("gaussian-convolution", tasks=channels),
+            *_specs("mine", "infonce", "nwj", "smile", "dv"),
+            EstimatorSpec("compressed", {"compressor": "pca"}, tasks=rendered),
+            EstimatorSpec("compressed", {"compressor": "autoencoder"}, tasks=rendered),
+        ),
+        sample_sizes=FULL_SAMPLE_SIZES,
+        repetitions=10,
+        timeout=3600.0,
+        description="Every task and estimator, n 100-100 000, 10 seeds: for a Dask cluster (see --dry-run).",
     )
 
 

@@ -23,7 +23,15 @@ def test_api_round_trip():
     task = mibench.get_task("gaussian-pairs-1x1-rho0.75")
     x, y = task.sample(2000, seed=0)
     assert abs(estimator.estimate(x, y) - task.mi) < 0.15  # KSG's SD at n=2000 is ~0.02 nats; 0.15 is > 5 SD
-    assert [s.name for s in mibench.list_suites()] == ["smoke", "quick", "bmi", "standard", "networks", "highdim"]
+    assert [s.name for s in mibench.list_suites()] == [
+        "smoke",
+        "quick",
+        "bmi",
+        "standard",
+        "networks",
+        "highdim",
+        "full",
+    ]
     assert mibench.get_suite("smoke").n_jobs == 24
 
 
@@ -64,3 +72,15 @@ def test_run_with_a_records_directory(tmp_path):
     )
     frame = mibench.run(suite, store=tmp_path / "s.sqlite", executor="inline", records_dir=tmp_path / "records")
     assert len(frame) == 1 and frame.loc[0, "status"] == "ok" and frame.loc[0, "family"] == "network"
+
+
+def test_the_full_suite_covers_every_task_and_built_in_estimator_up_to_n_100000():
+    from mibench.estimators.registry import registration
+
+    full = mibench.get_suite("full")
+    assert set(full.tasks) == {task.id for task in mibench.list_tasks()}
+    built_in = {name for name in mibench.list_estimators() if registration(name).source == "built-in"}
+    assert {spec.name for spec in full.estimators} == built_in
+    assert full.sample_sizes[-1] == 100_000 and full.repetitions == 10
+    white_box = [spec for spec in full.estimators if spec.name in ("kde-lower", "kde-upper", "gaussian-convolution")]
+    assert all(spec.tasks == ("channel-*",) for spec in white_box)

@@ -3,10 +3,13 @@ the store already holds, and what the rest would cost, estimated from the times 
 
 The estimate. Each job still to run gets the median measured estimator time (``seconds`` of ``ok`` rows, any
 version) of the closest measured jobs: the same estimator configuration on the same task at the same n; else the same
-configuration at that n over all tasks; else the same estimator (any parameters) at that n. A job with none of these
-has no estimate and is counted apart. ``seconds`` is the estimate's own time (sampling, start-up and the transfer of
-results are not in it), so the total is a lower bound on the CPU time; dividing it by the number of parallel
-workers gives a lower bound on the wall time.
+configuration at that n over all tasks; else the same estimator (any parameters) at that n. A job at an n where its
+configuration was never measured, but which was measured at two or more other sizes, gets the power law
+``t = a n^b`` fitted by least squares to the logarithms of its median times per n (extrapolated, counted apart:
+at n far beyond the measured ones this is a rough guide, and a method whose cost grows faster at large n is
+underestimated). A job with none of these has no estimate and is counted apart too. ``seconds`` is the
+estimate's own time (sampling, start-up and the transfer of results are not in it), so the measured part is a lower
+bound on the CPU time; dividing it by the number of parallel workers gives a lower bound on the wall time.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class RunPlan:
     n_to_run: int
     n_estimated: int
     estimated_seconds: float
+    n_extrapolated: int = 0
 
     @property
     def n_unestimated(self) -> int:
@@ -45,9 +49,11 @@ class RunPlan:
         if self.n_to_run:
             if self.n_estimated:
                 hours = self.estimated_seconds / 3600
+                source = "from times measured in the store" + (
+                    f"; {self.n_extrapolated} extrapolated in n from other sizes" if self.n_extrapolated else ""
+                )
                 lines.append(
-                    f"estimated estimator time of {self.n_estimated} of them (from times measured in the store): "
-                    f"{hours:.2f} CPU-hours"
+                    f"estimated estimator time of {self.n_estimated} of them ({source}): {hours:.2f} CPU-hours"
                     + (f", about {hours / workers:.2f} h of wall time on {workers} workers" if workers else "")
                     + " (a lower bound: sampling and start-up are not included)"
                 )
@@ -66,22 +72,48 @@ def _median_times(frame: Any) -> tuple[dict[tuple, float], dict[tuple, float], d
     return by_task, by_config, by_name
 
 
-def estimate_seconds(jobs: Sequence[Job], frame: Any) -> tuple[int, float]:
-    """``(jobs with an estimate, their total estimated seconds)`` from the stored rows ``frame``."""
+def _power_laws(by_config: Mapping[tuple, float]) -> dict[tuple[str, str], tuple[float, float]]:
+    """Per estimator configuration measured at two or more n: ``(log a, b)`` of ``t = a n^b`` (least squares on the
+    logarithms of the median times per n)."""
+    import numpy as np
+
+    sizes: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for (estimator, params_hash, n), seconds in by_config.items():
+        if seconds > 0:
+            sizes.setdefault((estimator, params_hash), []).append((np.log(n), np.log(seconds)))
+    laws = {}
+    for config, points in sizes.items():
+        if len(points) >= 2:
+            log_n, log_t = np.array(points).T
+            slope, intercept = np.polyfit(log_n, log_t, 1)
+            laws[config] = (float(intercept), float(slope))
+    return laws
+
+
+def estimate_seconds(jobs: Sequence[Job], frame: Any) -> tuple[int, float, int]:
+    """``(jobs with an estimate, their total estimated seconds, how many of them extrapolated in n)`` from the
+    stored rows ``frame`` (see the module docstring)."""
+    import math
+
     if frame is None or frame.empty:
-        return 0, 0.0
+        return 0, 0.0, 0
     by_task, by_config, by_name = _median_times(frame)
-    count, total = 0, 0.0
+    laws = _power_laws(by_config)
+    count, total, extrapolated = 0, 0.0, 0
     for job in jobs:
         seconds = by_task.get((job.estimator, job.params_hash, job.task_id, job.n))
         if seconds is None:
             seconds = by_config.get((job.estimator, job.params_hash, job.n))
         if seconds is None:
             seconds = by_name.get((job.estimator, job.n))
+        if seconds is None and (job.estimator, job.params_hash) in laws:
+            intercept, slope = laws[(job.estimator, job.params_hash)]
+            seconds = math.exp(intercept + slope * math.log(job.n))
+            extrapolated += 1
         if seconds is not None:
             count += 1
             total += float(seconds)
-    return count, total
+    return count, total, extrapolated
 
 
 def plan_run(
@@ -118,7 +150,7 @@ def plan_run(
             finished = set() if fresh else results.finished_keys((STATUS_OK,) if retry_failed else STATUSES)
             frame = results.to_dataframe()
     pending = [job for job in jobs if job.key not in finished]
-    n_estimated, seconds = estimate_seconds(pending, frame)
+    n_estimated, seconds, n_extrapolated = estimate_seconds(pending, frame)
     return RunPlan(
         suite=chosen.name,
         n_jobs=len(jobs),
@@ -126,4 +158,5 @@ def plan_run(
         n_to_run=len(pending),
         n_estimated=n_estimated,
         estimated_seconds=seconds,
+        n_extrapolated=n_extrapolated,
     )

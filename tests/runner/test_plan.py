@@ -47,8 +47,16 @@ def test_the_estimate_is_the_median_of_the_closest_measured_jobs():
     ]
     import pandas as pd
 
-    count, seconds = estimate_seconds(ksg_1000, pd.DataFrame(rows))
-    assert count == len(ksg_1000) == 6 and seconds == pytest.approx(6 * 2.0)  # the median, not the mean
+    count, seconds, extrapolated = estimate_seconds(ksg_1000, pd.DataFrame(rows))
+    assert count == len(ksg_1000) == 6 and seconds == pytest.approx(6 * 2.0) and extrapolated == 0  # the median
+    # Measured at n = 1000 and 10 000 (t ~ n^1.5): n = 100 000 is extrapolated along the power law.
+    rows.append({**rows[1], "key": "k9", "n": 10000, "seconds": 2.0 * 10**1.5})
+    at_large_n = [job for job in expand(get_suite("smoke"))][:1]
+    from dataclasses import replace
+
+    far = [replace(at_large_n[0], estimator="ksg", params_hash=ksg_1000[0].params_hash, n=100000)]
+    count, seconds, extrapolated = estimate_seconds(far, pd.DataFrame(rows))
+    assert (count, extrapolated) == (1, 1) and seconds == pytest.approx(2.0 * 100**1.5)
     described = RunPlan("smoke", 24, 0, 24, 6, 7200.0).describe(workers=2)
     assert "2.00 CPU-hours" in described and "1.00 h of wall time on 2 workers" in described
     assert "18 job(s) have no measured time" in described
