@@ -63,6 +63,10 @@ ESTIMATOR_COLOURS: dict[str, str] = {
     "smile": "#7b4173",
     "gaussian-convolution": "#000080",
     "compressed": "#e6ab02",
+    # The compressed configurations of the highdim suite, told apart when they are reported together.
+    'compressed {"compressor":"pca"}': "#daa520",
+    'compressed {"compressor":"pca","inner":"wkl"}': "#c49c94",
+    'compressed {"compressor":"autoencoder"}': "#7f5f00",
 }
 
 #: File names of the figures :func:`write_figures` draws, in report order.
