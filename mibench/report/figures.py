@@ -35,6 +35,7 @@ __all__ = [
     "estimator_palette",
     "log_ratio_heatmap_figure",
     "log_ratio_table",
+    "plot_clipped",
     "plot_estimate_vs_truth",
     "time_exponent",
     "time_vs_n_figure",
@@ -151,6 +152,53 @@ def _legend(fig: Any, labels: Sequence[str], *, title: str = "estimator", extra:
     fig.legend(handles=[*handles, *extra], loc="outside right upper", title=title, fontsize=9, frameon=False)
 
 
+def plot_clipped(
+    ax: Any,
+    x: Any,
+    y: Any,
+    sd: Any,
+    colour: str,
+    low: float,
+    high: float,
+    *,
+    markersize: float = 4.5,
+    capsize: float = 2.0,
+) -> bool:
+    """Points ``(x, y)`` with ± ``sd`` error bars where ``low <= y <= high``, and open triangles at the panel's
+    edge (pointing the way they left) for those beyond it. Returns whether any point was beyond."""
+    import numpy as np
+
+    x, y, sd = (np.asarray(v, dtype=float) for v in (x, y, sd))
+    inside = (y >= low) & (y <= high)
+    ax.errorbar(
+        x[inside],
+        y[inside],
+        yerr=sd[inside],
+        fmt="o",
+        color=colour,
+        markersize=markersize,
+        capsize=capsize,
+        elinewidth=1,
+        alpha=0.85,
+        linestyle="none",
+        zorder=2,
+    )
+    clipped = False
+    for out, marker, edge in ((y > high, "^", high), (y < low, "v", low)):
+        if out.any():
+            clipped = True
+            ax.scatter(
+                x[out],
+                np.full(int(out.sum()), edge),
+                marker=marker,
+                facecolors="none",
+                edgecolors=colour,
+                clip_on=False,
+                zorder=3,
+            )
+    return clipped
+
+
 def _grid(n_panels: int, max_cols: int) -> tuple[int, int]:
     ncols = max(1, min(max_cols, n_panels))
     return math.ceil(n_panels / ncols), ncols
@@ -248,34 +296,10 @@ def estimate_vs_truth_figure(cells: pd.DataFrame, path: str | Path, *, bits: boo
                 if not sel.any():
                     continue
                 colour = estimator_colour(label)
-                inside = sel & (mean >= low) & (mean <= high)
                 dodge = (i - (len(labels) - 1) / 2) * 0.008 * (high - low)  # estimators side by side at one truth
-                ax.errorbar(
-                    truth[inside] + dodge,
-                    mean[inside],
-                    yerr=sd[inside],
-                    fmt="o",
-                    color=colour,
-                    markersize=4.5,
-                    capsize=2,
-                    elinewidth=1,
-                    alpha=0.85,
-                    linestyle="none",
-                    zorder=2,
+                clipped_any |= plot_clipped(
+                    ax, truth[sel] + dodge, mean[sel], sd[sel], colour, low, high, markersize=4.5, capsize=2
                 )
-                for side, marker, edge in ((mean > high, "^", high), (mean < low, "v", low)):
-                    out = sel & side
-                    if out.any():
-                        clipped_any = True
-                        ax.scatter(
-                            truth[out] + dodge,
-                            np.full(out.sum(), edge),
-                            marker=marker,
-                            facecolors="none",
-                            edgecolors=colour,
-                            clip_on=False,
-                            zorder=3,
-                        )
             ax.set_xlim(low, high)
             ax.set_ylim(low, high)
             ax.set_title(f"{family} ({_tasks(rows[s.TASK_ID].nunique())})", fontsize=10)

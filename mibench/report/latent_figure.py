@@ -21,7 +21,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mibench.report.figures import FigureOutcome, _legend, _skip, _unit, estimator_colour, mark_empty_panel
+from mibench.report.figures import (
+    FigureOutcome,
+    _legend,
+    _skip,
+    _unit,
+    estimator_colour,
+    mark_empty_panel,
+    plot_clipped,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -97,7 +105,6 @@ def rendered_vs_latent_figure(cells: pd.DataFrame, path: str | Path, *, bits: bo
     beyond the panel's range is an open triangle at its edge. The y range is shared by every panel: from a little
     below ``-max truth`` (an estimate of 0) to half the largest truth above 0.
     """
-    import numpy as np
     import seaborn as sns
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -150,30 +157,9 @@ def rendered_vs_latent_figure(cells: pd.DataFrame, path: str | Path, *, bits: bo
                     dodge = (i - (len(labels) - 1) / 2) * 0.012 * top
                     inside = (error >= low) & (error <= high)
                     ax.plot(truth[inside] + dodge, error[inside], color=colour, linewidth=1.2, alpha=0.8)
-                    ax.errorbar(
-                        truth[inside] + dodge,
-                        error[inside],
-                        yerr=sd[inside],
-                        fmt="o",
-                        color=colour,
-                        markersize=3.5,
-                        capsize=1.5,
-                        elinewidth=0.9,
-                        linestyle="none",
-                        zorder=2,
+                    clipped_any |= plot_clipped(
+                        ax, truth + dodge, error, sd, colour, low, high, markersize=3.5, capsize=1.5
                     )
-                    for side, marker, edge in ((error > high, "^", high), (error < low, "v", low)):
-                        if side.any():
-                            clipped_any = True
-                            ax.scatter(
-                                truth[side] + dodge,
-                                np.full(int(side.sum()), edge),
-                                marker=marker,
-                                facecolors="none",
-                                edgecolors=colour,
-                                clip_on=False,
-                                zorder=3,
-                            )
                 ax.set_ylim(low, high)
                 ax.set_xlim(-0.05 * top - 0.2, 1.05 * top + 0.2)
                 ax.set_title(panel_title, fontsize=9.5)
