@@ -3,7 +3,9 @@ the store already holds, and what the rest would cost, estimated from the times 
 
 The estimate. Each job still to run gets the median measured estimator time (``seconds`` of ``ok`` rows, any
 version) of the closest measured jobs: the same estimator configuration on the same task at the same n; else the same
-configuration at that n over all tasks; else the same estimator (any parameters) at that n. A job at an n where its
+configuration at that n on tasks of a similar joint dimension (:data:`DIMENSION_BANDS`: the cost of k-NN and
+neural estimators grows with it); else the same configuration at that n over all tasks; else the same estimator
+(any parameters) at that n. A job at an n where its
 configuration was never measured, but which was measured at two or more other sizes, gets the power law
 ``t = a n^b`` fitted by least squares to the logarithms of its median times per n (extrapolated, counted apart:
 at n far beyond the measured ones this is a rough guide, and a method whose cost grows faster at large n is
@@ -23,7 +25,7 @@ from typing import Any
 from mibench.runner.jobs import Job, expand, resolve_tasks
 from mibench.suites import EstimatorSpec, Suite
 
-__all__ = ["RunPlan", "plan_run"]
+__all__ = ["DIMENSION_BANDS", "RunPlan", "dimension_band", "estimate_seconds", "plan_run"]
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,23 @@ class RunPlan:
         return "\n".join(lines)
 
 
-def _median_times(frame: Any) -> tuple[dict[tuple, float], dict[tuple, float], dict[tuple, float]]:
-    ok = frame[(frame["status"] == "ok") & frame["seconds"].notna()]
+#: Joint-dimension bands (``dim_x + dim_y``, inclusive upper bounds) within which measured times stand for each other.
+DIMENSION_BANDS = (2, 4, 10, 20, 60, 200, 600, 2000)
+
+
+def dimension_band(joint_dim: int) -> int:
+    """The index of the band of :data:`DIMENSION_BANDS` holding ``joint_dim`` (one past the last beyond them)."""
+    return next((i for i, top in enumerate(DIMENSION_BANDS) if joint_dim <= top), len(DIMENSION_BANDS))
+
+
+def _median_times(frame: Any) -> tuple[dict[tuple, float], ...]:
+    ok = frame[(frame["status"] == "ok") & frame["seconds"].notna()].copy()
+    ok["band"] = [dimension_band(int(x) + int(y)) for x, y in zip(ok["dim_x"], ok["dim_y"], strict=True)]
     by_task = ok.groupby(["estimator", "params_hash", "task_id", "n"])["seconds"].median().to_dict()
+    by_band = ok.groupby(["estimator", "params_hash", "band", "n"])["seconds"].median().to_dict()
     by_config = ok.groupby(["estimator", "params_hash", "n"])["seconds"].median().to_dict()
     by_name = ok.groupby(["estimator", "n"])["seconds"].median().to_dict()
-    return by_task, by_config, by_name
+    return by_task, by_band, by_config, by_name
 
 
 def _power_laws(by_config: Mapping[tuple, float]) -> dict[tuple[str, str], tuple[float, float]]:
@@ -90,18 +103,23 @@ def _power_laws(by_config: Mapping[tuple, float]) -> dict[tuple[str, str], tuple
     return laws
 
 
-def estimate_seconds(jobs: Sequence[Job], frame: Any) -> tuple[int, float, int]:
+def estimate_seconds(
+    jobs: Sequence[Job], frame: Any, joint_dims: Mapping[str, int] | None = None
+) -> tuple[int, float, int]:
     """``(jobs with an estimate, their total estimated seconds, how many of them extrapolated in n)`` from the
-    stored rows ``frame`` (see the module docstring)."""
+    stored rows ``frame`` (see the module docstring); ``joint_dims`` maps task ids to ``dim_x + dim_y``."""
     import math
 
     if frame is None or frame.empty:
         return 0, 0.0, 0
-    by_task, by_config, by_name = _median_times(frame)
+    by_task, by_band, by_config, by_name = _median_times(frame)
     laws = _power_laws(by_config)
+    joint_dims = joint_dims or {}
     count, total, extrapolated = 0, 0.0, 0
     for job in jobs:
         seconds = by_task.get((job.estimator, job.params_hash, job.task_id, job.n))
+        if seconds is None and job.task_id in joint_dims:
+            seconds = by_band.get((job.estimator, job.params_hash, dimension_band(joint_dims[job.task_id]), job.n))
         if seconds is None:
             seconds = by_config.get((job.estimator, job.params_hash, job.n))
         if seconds is None:
@@ -141,7 +159,8 @@ def plan_run(
     if estimators or tasks or params:
         chosen = chosen.select(estimators=estimators, tasks=tasks, params=params)
     records = None if records_dir is None else str(Path(records_dir).resolve())
-    jobs = expand(chosen, tasks=resolve_tasks(chosen.tasks, records))
+    resolved = resolve_tasks(chosen.tasks, records)
+    jobs = expand(chosen, tasks=resolved)
     path = Path(default_store_path() if store is None else store)
     frame = None
     finished: set[str] = set()
@@ -150,7 +169,8 @@ def plan_run(
             finished = set() if fresh else results.finished_keys((STATUS_OK,) if retry_failed else STATUSES)
             frame = results.to_dataframe()
     pending = [job for job in jobs if job.key not in finished]
-    n_estimated, seconds, n_extrapolated = estimate_seconds(pending, frame)
+    joint_dims = {task_id: task.dim_x + task.dim_y for task_id, task in resolved.items()}
+    n_estimated, seconds, n_extrapolated = estimate_seconds(pending, frame, joint_dims)
     return RunPlan(
         suite=chosen.name,
         n_jobs=len(jobs),
