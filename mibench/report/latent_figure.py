@@ -173,11 +173,7 @@ def rendered_vs_latent_figure(cells: pd.DataFrame, path: str | Path, *, bits: bo
                 Line2D([], [], marker="v", markerfacecolor="none", color="0.3", linestyle="none", label="off the panel")
             )
         _legend(fig, labels, extra=extra)
-        fig.suptitle(
-            f"Mean error ± SD over seeds vs true MI ({unit}): each rendered shape, and the same estimators on the "
-            "latents it was rendered from",
-            fontsize=10.5,
-        )
+        fig.suptitle(f"Mean error ± SD vs true MI ({unit}): rendered tasks, and the same estimators on their latents")
         fig.savefig(path, format="png")
     caption = (
         f"Mean estimate minus truth ({unit}; error bars ± 1 SD over seeds) at the largest n, against the true MI. "
