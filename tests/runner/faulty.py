@@ -291,3 +291,51 @@ class KillsItsDaskWorker(BaseEstimator):
         os.kill(dask_worker, signal.SIGKILL)
         time.sleep(30)
         return 0.0
+
+
+class PrintsAndMutates(BaseEstimator):
+    """Prints to stdout and stderr and overwrites its input in place, then returns a value computed before."""
+
+    tags = EstimatorTags()
+
+    def __init__(self):
+        pass
+
+    def estimate(self, x, y):
+        import sys
+
+        value = float(np.mean(x[:, 0] * y[:, 0]))
+        print("a plugin that talks on stdout", flush=True)
+        print("and on stderr", file=sys.stderr, flush=True)
+        x[...] = np.nan
+        return value
+
+
+class ExitsProcess(BaseEstimator):
+    """Ends its process with ``os._exit(3)``, skipping every handler."""
+
+    tags = EstimatorTags()
+
+    def __init__(self):
+        pass
+
+    def estimate(self, x, y):
+        os._exit(3)
+
+
+#: Jobs that misbehave in every way a plugin can short of hanging the machine (see ``test_dask_executor``).
+HOSTILE_SUITE = Suite(
+    name="test-hostile",
+    tasks=("gaussian-pairs-1x1-rho0.75",),
+    estimators=(
+        spec("ReturnsType", kind="array"),
+        spec("ReturnsType", kind="none"),
+        spec("PrintsAndMutates"),
+        spec("ExitsProcess"),
+        spec("Hangs", seconds=60.0),
+        spec("RaisesBaseException", how="exit"),
+    ),
+    sample_sizes=(100,),
+    repetitions=1,
+    timeout=4.0,
+)

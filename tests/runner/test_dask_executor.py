@@ -16,7 +16,7 @@ from mibench.runner.dask_executor import LOCAL_CLUSTER_CONFIG, DaskTarget, run_d
 from mibench.runner.jobs import expand
 from mibench.runner.worker import WorkerSettings
 from mibench.suites import EstimatorSpec, Suite, get_suite
-from tests.runner.faulty import MIXED_SUITE, spec
+from tests.runner.faulty import HOSTILE_SUITE, MIXED_SUITE, spec
 
 NEURAL_SLICE = Suite(
     name="test-neural-slice",
@@ -57,7 +57,7 @@ def _rows(store) -> dict[str, tuple]:
     }
 
 
-@pytest.mark.parametrize("suite", [get_suite("smoke"), NEURAL_SLICE, MIXED_SUITE], ids=lambda s: s.name)
+@pytest.mark.parametrize("suite", [get_suite("smoke"), NEURAL_SLICE, MIXED_SUITE, HOSTILE_SUITE], ids=lambda s: s.name)
 def test_dask_gives_the_same_estimates_statuses_and_messages_as_local_processes(tmp_path, cluster, suite):
     local = run_suite(suite, store=tmp_path / "local.sqlite", jobs=2, progress=False)
     on_dask = run_suite(suite, store=tmp_path / "dask.sqlite", scheduler=cluster.scheduler_address, progress=False)
@@ -67,6 +67,20 @@ def test_dask_gives_the_same_estimates_statuses_and_messages_as_local_processes(
     with ResultsStore(tmp_path / "dask.sqlite", read_only=True) as results:
         options = results.runs()[-1]["options"]
     assert '"executor": "dask"' in options and cluster.scheduler_address in options
+
+
+def test_hostile_jobs_are_recorded_with_what_happened_on_both_backends(tmp_path, cluster):
+    """An array or None for an estimate, chatter on stdout and a mutated input, ``os._exit``, a hang and
+    ``sys.exit``: each is that job's status and message, the same locally and on Dask (the comparison above)."""
+    summary = run_suite(HOSTILE_SUITE, store=tmp_path / "s.sqlite", scheduler=cluster.scheduler_address, progress=False)
+    rows = {key.split("|")[1].split("@")[0]: row for key, row in _rows(tmp_path / "s.sqlite").items()}
+    by_class = {name.split(":")[1].split("#")[0]: row for name, row in rows.items()}
+    assert summary.counts == {"ok": 1, "error": 4, "timeout": 1, "memory": 0}
+    assert by_class["PrintsAndMutates"][0] == "ok"
+    assert by_class["ExitsProcess"][2].startswith("worker process died (exit code 3)")
+    assert by_class["Hangs"][0] == "timeout" and by_class["RaisesBaseException"][2] == "SystemExit: 0"
+    returned = [row[2] for name, row in rows.items() if "ReturnsType" in name]
+    assert sorted(message.split(" of type ")[1].split(";")[0] for message in returned) == ["NoneType", "ndarray"]
 
 
 def test_time_limits_and_dead_job_processes_on_dask(tmp_path, cluster):

@@ -1,6 +1,6 @@
 """Ctrl-C stops a run from the coordinator: tested on a real ``mibench run`` process, with SIGINT sent to the whole
-process group (as a terminal does) and to the coordinator alone; jobs in flight are not stored as errors, the run
-is marked interrupted, and the same command resumes it."""
+process group (as a terminal does) and to the coordinator alone, with local worker processes and on a local Dask
+cluster; jobs in flight are not stored as errors, the run is marked interrupted, and the same command resumes it."""
 
 from __future__ import annotations
 
@@ -45,10 +45,11 @@ def _stored(store: Path) -> int:
         return 0
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str]]:
+def _start(tmp_path: Path, backend: str) -> tuple[subprocess.Popen[str], list[str]]:
     (tmp_path / "suite.toml").write_text(SUITE)
     command = [sys.executable, "-m", "mibench", "run", "--suite-file", str(tmp_path / "suite.toml")]
-    command += ["--store", str(tmp_path / "s.sqlite"), "--jobs", "2", "--no-progress"]
+    command += ["--store", str(tmp_path / "s.sqlite"), "--no-progress"]
+    command += ["--dask-local", "2"] if backend == "dask" else ["--jobs", "2"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         command,
@@ -62,10 +63,15 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str]]:
     return process, command
 
 
-@pytest.mark.parametrize("target", ["process group", "coordinator"])
-def test_ctrl_c_stops_the_run_stores_no_job_in_flight_and_the_rerun_resumes(tmp_path, target):
+@pytest.mark.parametrize(
+    ("backend", "target"),
+    [("process", "process group"), ("process", "coordinator"), pytest.param("dask", "process group", id="dask")],
+)
+def test_ctrl_c_stops_the_run_stores_no_job_in_flight_and_the_rerun_resumes(tmp_path, backend, target):
+    if backend == "dask":
+        pytest.importorskip("distributed")
     store = tmp_path / "s.sqlite"
-    process, command = _start(tmp_path)
+    process, command = _start(tmp_path, backend)
     deadline = time.monotonic() + 120
     while _stored(store) < 2 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)

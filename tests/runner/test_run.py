@@ -131,9 +131,8 @@ def test_unknown_suite_and_task_fail_before_anything_runs(tmp_path):
     assert not (tmp_path / "s.sqlite").exists() or ResultsStore(tmp_path / "s.sqlite").count() == 0
 
 
-def test_torch_estimators_get_the_per_worker_thread_cap(tmp_path):
-    from mibench.resources import available_cores
-
+@pytest.mark.parametrize("threads", [1, 2])
+def test_torch_estimators_get_the_jobs_thread_count(tmp_path, threads):
     suite = Suite(
         name="test-torch-threads",
         tasks=("gaussian-pairs-1x1-rho0.75",),
@@ -141,10 +140,9 @@ def test_torch_estimators_get_the_per_worker_thread_cap(tmp_path):
         sample_sizes=(50,),
         repetitions=2,
     )
-    frame = mibench.run(suite, store=tmp_path / "s.sqlite", jobs=2)
+    frame = mibench.run(suite, store=tmp_path / "s.sqlite", jobs=2, threads_per_job=threads)
     assert (frame["status"] == "ok").all()
-    expected = max(1, available_cores() // 2)
-    assert [json.loads(info)["torch_threads"] for info in frame["info"]] == [expected, expected]
+    assert [json.loads(info)["torch_threads"] for info in frame["info"]] == [threads, threads]
 
 
 # ---------------------------------------------------------------------------------------------------------------
