@@ -788,11 +788,8 @@ def time_vs_n_figure(cells: pd.DataFrame, path: str | Path, *, bits: bool = Fals
 
 def write_figures(cells: pd.DataFrame, out_dir: str | Path, *, bits: bool = False) -> tuple[FigureOutcome, ...]:
     """Draw every score figure of a report into ``out_dir`` (created if needed), in the order of
-    :data:`FIGURE_FILES`; each one that the data cannot support is skipped with its reason. When the cells hold
-    rendered high-dimensional tasks together with their latent tasks, the figure of
-    :mod:`mibench.report.latent_figure` follows."""
-    from mibench.report.latent_figure import LATENT_FIGURE_FILE, latent_pairs, rendered_vs_latent_figure
-
+    :data:`FIGURE_FILES`; each one that the data cannot support is skipped with its reason. (Figures for particular
+    task families, such as :func:`mibench.report.latent_figure.latent_figures`, are added by the report.)"""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     drawers = (
@@ -802,9 +799,4 @@ def write_figures(cells: pd.DataFrame, out_dir: str | Path, *, bits: bool = Fals
         log_ratio_heatmap_figure,
         time_vs_n_figure,
     )
-    outcomes = [draw(cells, out_dir / name, bits=bits) for draw, name in zip(drawers, FIGURE_FILES, strict=True)]
-    if latent_pairs(cells):
-        outcomes.append(rendered_vs_latent_figure(cells, out_dir / LATENT_FIGURE_FILE, bits=bits))
-    else:
-        (out_dir / LATENT_FIGURE_FILE).unlink(missing_ok=True)
-    return tuple(outcomes)
+    return tuple(draw(cells, out_dir / name, bits=bits) for draw, name in zip(drawers, FIGURE_FILES, strict=True))

@@ -34,7 +34,7 @@ from mibench.report.figures import (
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["LATENT_FIGURE_FILE", "RenderedPair", "latent_pairs", "rendered_vs_latent_figure"]
+__all__ = ["LATENT_FIGURE_FILE", "RenderedPair", "latent_figures", "latent_pairs", "rendered_vs_latent_figure"]
 
 #: The figure's file name in a report folder.
 LATENT_FIGURE_FILE = "error_vs_mi_rendered_and_latent.png"
@@ -183,3 +183,13 @@ def rendered_vs_latent_figure(cells: pd.DataFrame, path: str | Path, *, bits: bo
         "from a panel failed or refused every job there (see the failures)."
     )
     return FigureOutcome(name=name, title=title, caption=caption, path=path)
+
+
+def latent_figures(cells: pd.DataFrame, out_dir: str | Path, *, bits: bool = False) -> tuple[FigureOutcome, ...]:
+    """The report's figure of rendered tasks beside their latents, when ``cells`` hold such pairs (one outcome);
+    otherwise nothing, and a stale figure from an earlier report in ``out_dir`` is removed."""
+    path = Path(out_dir) / LATENT_FIGURE_FILE
+    if not latent_pairs(cells):
+        path.unlink(missing_ok=True)
+        return ()
+    return (rendered_vs_latent_figure(cells, path, bits=bits),)

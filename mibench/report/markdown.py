@@ -444,6 +444,7 @@ def write_report(
         render_markdown,
     )
     from mibench.report.figures import write_figures
+    from mibench.report.latent_figure import latent_figures
     from mibench.report.summary import summarize
 
     scores = s.score(results)  # validates the input before anything is written
@@ -453,7 +454,7 @@ def write_report(
     unit = "bits" if bits else "nats"
 
     scores.to_csv(out_dir / SCORES_NAME, index=False)
-    figures = write_figures(summary.cells, out_dir, bits=bits)
+    figures = write_figures(summary.cells, out_dir, bits=bits) + latent_figures(summary.cells, out_dir, bits=bits)
 
     generated = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     versions = _distinct(results, s.MIBENCH_VERSION)

@@ -59,6 +59,9 @@ def _start(tmp_path: Path, backend: str) -> tuple[subprocess.Popen[str], list[st
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A shell that starts background jobs without job control ignores SIGINT in them, and Python then keeps it
+        # ignored: give the run the default disposition, as a terminal's foreground job has.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     return process, command
 

@@ -94,8 +94,9 @@ def test_a_second_run_on_a_store_in_use_is_refused_and_the_first_finishes_intact
     )
     store_path = tmp_path / "results.sqlite"
     command = [*_script(), "run", "--suite-file", str(suite_file), "--store", str(store_path), "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # the console script must import the tests' estimators
     first = subprocess.Popen(
-        [*command, "--jobs", "1"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, "--jobs", "1"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     try:
         deadline = time.monotonic() + 120
@@ -107,7 +108,12 @@ def test_a_second_run_on_a_store_in_use_is_refused_and_the_first_finishes_intact
         assert state == "running"
         # the same suite with other options (a time limit every job exceeds): it would store timeouts over oks
         second = subprocess.run(
-            [*command, "--timeout", "0.01", "--retry-failed"], cwd=REPO, capture_output=True, text=True, timeout=120
+            [*command, "--timeout", "0.01", "--retry-failed"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
         )
         assert first.poll() is None, "the first run should still be running"
         assert second.returncode == 2, second.stderr
