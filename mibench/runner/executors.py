@@ -25,6 +25,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -51,6 +52,8 @@ OnDone = Callable[[Job, Outcome], None]
 EXECUTORS = ("process", "inline", "dask")
 #: How often (seconds) the coordinator looks for process groups of killed workers while it waits for jobs.
 SWEEP_SECONDS = 1.0
+#: A pool none of whose worker processes has started (run its initializer) within this many seconds is broken.
+WORKER_START_SECONDS = 120.0
 
 
 #: How to fix the most common cause of a pool whose workers cannot start.
@@ -177,6 +180,7 @@ def _run_pool(
         queue.reverse()
         in_flight: dict[Future[Any], Job] = {}
         window = 4 * workers
+        started, any_worker = time.monotonic(), False
         while queue or in_flight:
             while queue and len(in_flight) < window:
                 job = queue.pop()
@@ -186,6 +190,11 @@ def _run_pool(
                     raise _pool_error(f"{type(exc).__name__}: {exc}") from exc
                 in_flight[future] = job
             done, _ = wait(in_flight, timeout=SWEEP_SECONDS, return_when=FIRST_COMPLETED)
+            # A pool whose workers die before their first job (an unguarded script re-imported by each of them) can
+            # keep replacing them without ever failing a job: stop when none has started in WORKER_START_SECONDS.
+            any_worker = any_worker or bool(done) or any(groups.folder.glob("[0-9]*"))
+            if not any_worker and time.monotonic() - started > WORKER_START_SECONDS:
+                raise _pool_error(f"no worker process started within {WORKER_START_SECONDS:g} s")
             groups.sweep()  # what a killed worker's job started dies with it
             for future in done:
                 job = in_flight.pop(future)
