@@ -3,6 +3,7 @@
     mibench ib run [--preset default|paper|smoke] [--data 12bit|digits|PATH] [--activations tanh,relu]
                    [--seeds N] [--epochs N] [--estimators binning,ksg,...] [--layers 1,2,...] [--noise B]
                    [--records DIR] [--out DIR] [--jobs N] [--store PATH]
+                   [--scheduler tcp://HOST:PORT | --dask-local N] [--dry-run]
     mibench ib report DIR
 
 ``ib run`` trains (reusing records already in the records directory, ``DIR/records`` unless ``--records``), runs
@@ -12,8 +13,11 @@ the study's suite of network tasks through the runner into the results store (``
 standard deviation B (Monte-Carlo truths, KSG and binning on the noisy values, the KDE bounds and the
 Gaussian-convolution estimator on the clean values; clustering beside compression: also ``clustering.csv`` and
 ``clustering.png``); its directory defaults to ``ib-PRESET-bB`` and its records to the quantized study's
-``ib-PRESET/records`` when that exists. Interrupted, it resumes where it stopped when run again. ``ib report``
-redoes the scores, the figures and the report from the store and the records (nothing is trained or estimated).
+``ib-PRESET/records`` when that exists.
+Interrupted, it resumes where it stopped when run again. ``--scheduler``/``--dask-local`` send the training runs
+(one job per activation and seed) and the estimator jobs to a Dask cluster; ``--dry-run`` prints what a run would
+do and an estimate of its CPU time (:mod:`mibench.networks.study_plan`) and changes nothing. ``ib report`` redoes
+the scores, the figures and the report from the store and the records (nothing is trained or estimated).
 User mistakes print ``error: ...`` and exit with status 2, as the rest of the CLI.
 """
 
@@ -25,6 +29,7 @@ from pathlib import Path
 import click
 
 from mibench.cli_support import split_list, user_errors
+from mibench.errors import InvalidOptionError
 
 __all__ = ["ib"]
 
@@ -81,6 +86,26 @@ def ib() -> None:
     default=None,
     help="Results store for the estimates (default: DIR/results.sqlite).",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Train the runs and run the estimator jobs on the Dask cluster of this scheduler (tcp://HOST:PORT); the "
+    "records directory must be on a file system every worker shares.",
+)
+@click.option(
+    "--dask-local",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Train and estimate on a local Dask cluster of N worker processes.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Do nothing: print the training runs and estimator jobs, how many are done, and an estimate of the rest's "
+    "CPU time from the times measured by the studies beside --out.",
+)
 @click.option("--no-progress", is_flag=True, help="No progress on stderr.")
 def run_command(
     preset_name: str,
@@ -96,13 +121,16 @@ def run_command(
     out_dir: str | None,
     jobs: int | None,
     store_path: str | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    dry_run: bool,
     no_progress: bool,
 ) -> None:
     """Train, run the estimators on the network tasks through the runner, score and draw (resumes in --out); with
     --noise, the same networks read through Gaussian noise."""
     from mibench.networks.config import preset
-    from mibench.networks.restarts import RestartLimitError
     from mibench.networks.study import analyse_study, run_study, study_name
+    from mibench.networks.training_jobs import TrainingError
 
     with user_errors():
         overrides: dict[str, object] = {}
@@ -134,13 +162,29 @@ def run_command(
         records = Path(records_dir) if records_dir else None
         if records is None and noise is not None and (Path(f"ib-{preset_name}") / "records").is_dir():
             records = Path(f"ib-{preset_name}") / "records"
+        if scheduler is not None and dask_local is not None:
+            raise InvalidOptionError("give either --scheduler or --dask-local, not both")
+        if dry_run:
+            from mibench.networks.study_plan import plan_study
+            from mibench.resources import available_cores
+
+            plan = plan_study(config, out, records_dir=records, store_path=store_path)
+            click.echo(plan.describe(workers=dask_local or (None if scheduler else jobs or available_cores())))
+            return
         if records is not None:
             click.echo(f"records: {records}", err=True)
         try:
             result = run_study(
-                config, out, progress=not no_progress, store_path=store_path, jobs=jobs, records_dir=records
+                config,
+                out,
+                progress=not no_progress,
+                store_path=store_path,
+                jobs=jobs,
+                records_dir=records,
+                scheduler=scheduler,
+                dask_local=dask_local,
             )
-        except RestartLimitError as exc:
+        except TrainingError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:

@@ -27,7 +27,16 @@ from mibench.networks import records as store
 from mibench.networks.config import StudyConfig
 from mibench.networks.training import TrainingRecord, record_name
 
-__all__ = ["RESTART_SEED_STRIDE", "RestartLimitError", "TrainedRun", "needs_restart", "obtain_record", "study_seed"]
+__all__ = [
+    "RESTART_SEED_STRIDE",
+    "RestartLimitError",
+    "TrainedRun",
+    "dataset_of",
+    "needs_restart",
+    "network_spec",
+    "obtain_record",
+    "study_seed",
+]
 
 #: Attempt ``a`` of seed ``s`` (the restart rule) trains with seed ``s + a * RESTART_SEED_STRIDE``.
 RESTART_SEED_STRIDE = 1_000_000
@@ -94,7 +103,8 @@ def dataset_of(config: StudyConfig) -> Any:
     return get_dataset(config.dataset)
 
 
-def _spec(config: StudyConfig, dataset: Any, activation: str) -> Any:
+def network_spec(config: StudyConfig, dataset: Any, activation: str) -> Any:
+    """The network of a study's runs with this activation (the data set's standard widths unless ``hidden``)."""
     from mibench.networks.model import TWELVE_BIT_WIDTHS, NetworkSpec
 
     if config.hidden is None and dataset.name in ("12bit", "digits"):
@@ -147,7 +157,7 @@ def obtain_record(
     from mibench.networks.training import train
 
     folder = Path(out_dir) / store.RECORDS if records_dir is None else Path(records_dir)
-    spec = _spec(config, dataset, activation)
+    spec = network_spec(config, dataset, activation)
     logged = config.logged_epochs()
     rejected: list[dict[str, Any]] = []
     for attempt in range(config.max_restarts + 1):

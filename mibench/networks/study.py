@@ -42,12 +42,13 @@ from typing import TYPE_CHECKING, Any
 from mibench.networks import records as store
 from mibench.networks.config import StudyConfig
 from mibench.networks.ids import PAIRS, task_id
-from mibench.networks.restarts import TrainedRun, dataset_of, obtain_record
+from mibench.networks.restarts import TrainedRun, dataset_of
 from mibench.suites import EstimatorSpec, Suite
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from mibench.networks.study_plan import PlannedRecord
     from mibench.networks.training import TrainingRecord
 
 __all__ = [
@@ -119,11 +120,12 @@ def available_estimators(config: StudyConfig) -> tuple[list[EstimatorSpec], dict
 
 
 def study_suite(
-    config: StudyConfig, records: Sequence[TrainingRecord], estimators: Sequence[EstimatorSpec]
+    config: StudyConfig, records: Sequence[TrainingRecord | PlannedRecord], estimators: Sequence[EstimatorSpec]
 ) -> Suite | None:
     """The suite of a study: the network tasks of ``records`` at the estimated epochs and layers (both pairs; noisy
     ones for a noisy study), ``n`` = the data set's size, one repetition; ``None`` when there is no estimator to
-    run."""
+    run. Only the records' names, layer counts and sizes are read, so the outlines of records not trained yet
+    (:class:`~mibench.networks.study_plan.PlannedRecord`) list the same suite."""
     if not estimators or not records:
         return None
     epochs = config.estimated_epochs().tolist()
@@ -203,6 +205,8 @@ def run_study(
     jobs: int | None = None,
     executor: str = "process",
     records_dir: str | Path | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
 ) -> StudyResult:
     """Train (or reuse) the records, then run the study's suite through the runner into a results store.
 
@@ -214,7 +218,12 @@ def run_study(
         store_path: the results store (default ``out_dir/results.sqlite``).
         jobs: the runner's worker processes, and the processes computing a noisy study's truths (default: all
             cores).
-        executor: the runner's executor (``"process"`` or ``"inline"``).
+        executor: the runner's executor (``"process"`` or ``"inline"``), for the training runs and the estimator jobs.
+        scheduler: the address of a Dask scheduler (``tcp://HOST:PORT``): the training runs and the estimator jobs go
+            to that cluster (see :mod:`~mibench.networks.training_jobs` and
+            :mod:`~mibench.runner.dask_executor`); the records directory must be on a file system that every
+            worker shares. A noisy study's Monte-Carlo truths are still computed here, on ``jobs`` processes.
+        dask_local: run them on a local Dask cluster of this many worker processes instead.
         records_dir: where the records are read and trained (default ``out_dir/records``): another study's records
             directory reuses its trained networks (a noisy study of the default study's networks, say). The noisy
             tasks' truth caches are written there too.
@@ -222,9 +231,13 @@ def run_study(
     Raises:
         ValueError: an unknown data set, a required estimator that is not registered, or ``out_dir`` holds a
             study trained with other settings.
+        TrainingError: some training runs failed (the others are saved, and a rerun trains only what is missing).
+        WorkerPoolError: the Dask cluster cannot be reached, or a worker cannot write the records directory.
     """
+    from mibench.networks.training_jobs import train_runs, training_jobs
     from mibench.resources import available_cores
     from mibench.runner import run_suite
+    from mibench.runner.dask_executor import DaskTarget
     from mibench.runner.environment import describe_environment
 
     say = _printer(progress)
@@ -258,13 +271,14 @@ def run_study(
     }
     store.write_manifest(out_dir, manifest)
 
-    runs: list[TrainedRun] = []
-    records: list[TrainingRecord] = []
-    for activation in config.activations:
-        for seed in config.seeds:
-            record, run = obtain_record(config, dataset, activation, seed, out_dir, say, records_dir=folder)
-            runs.append(run)
-            records.append(record)
+    target = None if scheduler is None and dask_local is None else DaskTarget(scheduler, dask_local)
+    folder.mkdir(parents=True, exist_ok=True)
+    training = training_jobs(config, out_dir, folder)
+    workers = jobs or available_cores()
+    where = f"on Dask ({scheduler or f'{dask_local} local workers'})" if target else f"on {workers} worker(s)"
+    _say(say, f"training: {len(training)} run(s) {where}")
+    runs = train_runs(training, executor=executor, workers=workers, dask_target=target, progress=say)
+    records = [store.load_record(out_dir / run.path) for run in runs]
     trained_at = time.perf_counter()
     manifest.update(runs=[run.to_dict() for run in runs], status="estimating")
     store.write_manifest(out_dir, manifest)
@@ -287,6 +301,8 @@ def run_study(
             jobs=jobs,
             executor=executor,
             progress=bool(progress) and not callable(progress),
+            scheduler=scheduler,
+            dask_local=dask_local,
         )
         counts, n_jobs, n_done = dict(summary.counts), summary.n_jobs, summary.n_already_done
         _say(say, f"{suite.name}: {n_jobs} jobs, {n_done} already stored, {summary.n_run} run now {counts}")

@@ -29,8 +29,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,7 +41,15 @@ from mibench.runner.jobs import Job
 from mibench.runner.schema import Outcome
 from mibench.runner.worker import WorkerSettings
 
-__all__ = ["LOCAL_CLUSTER_CONFIG", "DaskTarget", "run_dask", "run_job_on_dask_worker"]
+__all__ = [
+    "LOCAL_CLUSTER_CONFIG",
+    "DaskTarget",
+    "JobProcessError",
+    "cluster_client",
+    "in_job_process",
+    "run_dask",
+    "run_job_on_dask_worker",
+]
 
 #: How long the coordinator tries to reach an existing scheduler.
 CONNECT_TIMEOUT = "20s"
@@ -114,36 +123,67 @@ def _worker_memory_limit_mb() -> float | None:
     return default_memory_limit_mb(available_cores())
 
 
-def run_job_on_dask_worker(job: Job, settings: WorkerSettings, timeout: float | None, auto_memory: bool) -> Outcome:
-    """Run one job in this Dask worker's pool of job processes, under the run's time limit; never raises."""
+class JobProcessError(RuntimeError):
+    """A job could not run in a Dask worker's job process, or that process died (the message says which)."""
+
+
+def in_job_process(
+    function: Callable[..., Any],
+    make_args: Callable[[str], tuple[Any, ...]],
+    *,
+    threads: int,
+    timeout: float | None = None,
+) -> Any:
+    """``function(*make_args(groups))`` in this Dask worker's pool of job processes (one per worker thread, each set
+    up with :func:`~mibench.runner.worker.init_worker` and ``threads`` threads), and its result; ``groups`` is the
+    folder where those processes record their process groups (:class:`~mibench.runner.limits.WorkerGroups`).
+
+    Raises:
+        concurrent.futures.TimeoutError: the call ran past ``timeout`` seconds (its process was killed).
+        JobProcessError: the job process died, the pool broke down, or this worker cannot start processes.
+    """
     from concurrent.futures.process import BrokenProcessPool
 
     from distributed import get_worker
     from pebble import ProcessExpired
 
-    from mibench.runner.executors import timeout_outcome
     from mibench.runner.limits import WorkerGroups
+
+    try:
+        pool, groups = _job_pool(threads, get_worker().state.nthreads)
+        future = pool.schedule(function, args=make_args(groups), timeout=timeout)
+        try:
+            return future.result()
+        except ProcessExpired as exc:
+            raise JobProcessError(f"worker process died (exit code {exc.exitcode}): {exc}") from exc
+        finally:
+            WorkerGroups(groups).sweep()
+    except AssertionError as exc:
+        if "daemonic" in str(exc):
+            raise JobProcessError(f"cannot run the job: {_DAEMON_HINT}") from exc
+        raise JobProcessError(f"{type(exc).__name__}: {exc}") from exc
+    except BrokenProcessPool as exc:
+        raise JobProcessError(f"the job processes of this Dask worker broke down: {exc}") from exc
+
+
+def run_job_on_dask_worker(job: Job, settings: WorkerSettings, timeout: float | None, auto_memory: bool) -> Outcome:
+    """Run one job in this Dask worker's pool of job processes, under the run's time limit; never raises."""
+    from mibench.runner.executors import timeout_outcome
     from mibench.runner.worker import execute_job
 
     try:
         if auto_memory:
             settings = replace(settings, memory_limit_mb=_worker_memory_limit_mb())
-        pool, groups = _job_pool(settings.threads, get_worker().state.nthreads)
-        future = pool.schedule(execute_job, args=(job, replace(settings, worker_groups=groups)), timeout=timeout)
-        try:
-            return future.result()
-        except FutureTimeout:
-            return timeout_outcome(timeout)
-        except ProcessExpired as exc:
-            return Outcome.failure("error", f"worker process died (exit code {exc.exitcode}): {exc}")
-        finally:
-            WorkerGroups(groups).sweep()
-    except AssertionError as exc:
-        if "daemonic" in str(exc):
-            return Outcome.failure("error", f"cannot run the job: {_DAEMON_HINT}")
-        return Outcome.failure("error", f"{type(exc).__name__}: {exc}")
-    except BrokenProcessPool as exc:
-        return Outcome.failure("error", f"the job processes of this Dask worker broke down: {exc}")
+        return in_job_process(
+            execute_job,
+            lambda groups: (job, replace(settings, worker_groups=groups)),
+            threads=settings.threads,
+            timeout=timeout,
+        )
+    except FutureTimeout:
+        return timeout_outcome(timeout)
+    except JobProcessError as exc:
+        return Outcome.failure("error", str(exc))
     except Exception as exc:
         return Outcome.failure("error", f"{type(exc).__name__}: {exc}")
 
@@ -178,6 +218,31 @@ def _client(target: DaskTarget) -> tuple[Any, Any]:
     return Client(cluster), cluster
 
 
+@contextmanager
+def cluster_client(target: DaskTarget) -> Iterator[Any]:
+    """A client of the target cluster with at least one worker (a local cluster with :data:`LOCAL_CLUSTER_CONFIG`,
+    started and waited for); the client, and a local cluster, are closed on exit.
+
+    Raises:
+        WorkerPoolError: the scheduler cannot be reached, the local cluster does not start, or there are no workers.
+    """
+    import dask
+
+    # A local cluster's nannies run in this process and read the settings each time they (re)start a worker.
+    with dask.config.set(LOCAL_CLUSTER_CONFIG if target.local_workers is not None else {}):
+        client, cluster = _client(target)
+        try:
+            if target.local_workers is not None:
+                client.wait_for_workers(target.local_workers, timeout=120)
+            if sum(client.nthreads().values()) == 0:
+                raise WorkerPoolError(f"the Dask cluster at {client.scheduler.address} has no workers")
+            yield client
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
 def run_dask(
     jobs: Sequence[Job],
     on_done: OnDone,
@@ -194,33 +259,12 @@ def run_dask(
         WorkerPoolError: the scheduler cannot be reached, the cluster has no workers, or a worker cannot read the
             records directory; nothing is run then.
     """
-    import dask
-
-    # A local cluster's nannies run in this process and read the settings each time they (re)start a worker.
-    local_config = dask.config.set(LOCAL_CLUSTER_CONFIG if target.local_workers is not None else {})
-    with local_config:
-        return _run_on_cluster(jobs, on_done, target, timeout, settings, auto_memory)
-
-
-def _run_on_cluster(
-    jobs: Sequence[Job],
-    on_done: OnDone,
-    target: DaskTarget,
-    timeout: float | None,
-    settings: WorkerSettings,
-    auto_memory: bool,
-) -> int:
     from distributed import as_completed
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
-    client, cluster = _client(target)
-    try:
-        if target.local_workers is not None:
-            client.wait_for_workers(target.local_workers, timeout=120)
+    with cluster_client(target) as client:
         threads = sum(client.nthreads().values())
-        if threads == 0:
-            raise WorkerPoolError(f"the Dask cluster at {client.scheduler.address} has no workers")
         if settings.records_dir is not None:
             readable = client.run(_records_readable, settings.records_dir)
             missing = sorted(address for address, ok in readable.items() if not ok)
@@ -255,7 +299,3 @@ def _run_on_cluster(
             on_done(job, outcome)
             submit()
         return threads
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -16,7 +16,7 @@ from mibench.interface import Task, canonical_json, params_hash
 from mibench.runner.seeds import job_seed
 from mibench.suites import Suite
 
-__all__ = ["Job", "expand", "make_job", "resolve_tasks"]
+__all__ = ["Job", "expand", "iter_jobs", "make_job", "resolve_tasks"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def expand(
     versions = {task_id: tasks[task_id].version for task_id in suite.tasks}
     estimator_versions = {spec.name: estimator_version(spec.name) for spec in suite.estimators}
     channel_tasks = {task_id for task_id in suite.tasks if tasks[task_id].channel is not None}
-    return list(_iter_jobs(suite, versions, estimator_versions, channel_tasks))
+    return list(iter_jobs(suite, versions, estimator_versions, channel_tasks))
 
 
 def _channel_only(name: str) -> bool:
@@ -119,7 +119,7 @@ def _channel_only(name: str) -> bool:
     return bool(getattr(get_estimator_class(name).tags, "channel_only", False))
 
 
-def _iter_jobs(
+def iter_jobs(
     suite: Suite, versions: Mapping[str, str], estimator_versions: Mapping[str, str], channel_tasks: set[str]
 ) -> Iterator[Job]:
     """The jobs in order; an estimator that answers only on channel tasks gets none on other tasks."""
