@@ -25,7 +25,6 @@ limit applies: a paper-scale run trains for hours.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,11 +175,11 @@ def _train_in_processes(jobs: Sequence[TrainingJob], on_done: OnTrained, workers
     from pebble import ProcessExpired, ProcessPool
 
     from mibench.runner.executors import _mp_context
-    from mibench.runner.limits import WorkerGroups
+    from mibench.runner.limits import WorkerGroups, groups_folder
     from mibench.runner.worker import init_worker
 
     threads = jobs[0].config.threads
-    with tempfile.TemporaryDirectory(prefix="mibench-training-") as folder:
+    with groups_folder("training") as folder:
         groups = WorkerGroups(folder)
         pool = ProcessPool(
             max_workers=workers, initializer=init_worker, initargs=(threads, folder), context=_mp_context()

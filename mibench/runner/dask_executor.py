@@ -91,16 +91,15 @@ _GROUPS: str | None = None
 def _job_pool(threads: int, size: int) -> tuple[Any, str]:
     """This Dask worker process's pool of job processes (created on first use, ``size`` processes)."""
     global _POOL, _GROUPS
-    import tempfile
-
     from pebble import ProcessPool
 
     from mibench.runner.executors import _mp_context
+    from mibench.runner.limits import new_groups_folder
     from mibench.runner.worker import init_worker
 
     with _POOL_LOCK:
         if _POOL is None or not _POOL.active:
-            _GROUPS = tempfile.mkdtemp(prefix="mibench-dask-workers-")
+            _GROUPS = new_groups_folder("dask-workers")
             _POOL = ProcessPool(
                 max_workers=size, initializer=init_worker, initargs=(threads, _GROUPS), context=_mp_context()
             )

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -34,7 +33,7 @@ from typing import Any
 
 from mibench.errors import WorkerPoolError
 from mibench.runner.jobs import Job
-from mibench.runner.limits import WorkerGroups
+from mibench.runner.limits import WorkerGroups, groups_folder
 from mibench.runner.schema import Outcome
 from mibench.runner.worker import WorkerSettings, execute_job, init_worker
 
@@ -148,7 +147,7 @@ def run_processes(
     its own process group, killed with everything in it when the worker is killed (time limit, crash) or the
     run ends (:class:`~mibench.runner.limits.WorkerGroups`)."""
     settings = settings or WorkerSettings()
-    with tempfile.TemporaryDirectory(prefix="mibench-workers-") as folder:
+    with groups_folder("workers") as folder:
         groups = WorkerGroups(folder)
         try:
             _run_pool(jobs, on_done, workers, timeout, replace(settings, worker_groups=folder), groups)

@@ -18,7 +18,9 @@ Processes left behind. Each worker process leads its own process group (``setpgr
 starts (a plugin that shells out, a multiprocessing pool) is in that group unless it leaves it deliberately. When a
 worker is killed (time limit, crash), its group outlives it; :class:`WorkerGroups` records every worker's pid in a
 folder of the run and :meth:`WorkerGroups.sweep` kills the group of every recorded worker that is gone, so a
-timed-out job's children die with it instead of running on, reparented to PID 1.
+timed-out job's children die with it instead of running on, reparented to PID 1. A pool's folder is named after its
+owner (``mibench-{kind}-{pid}-...`` in the temporary directory, :func:`groups_folder`) and removed when the pool
+ends; a later pool removes the folders of owners killed before they could (:func:`remove_stale_groups_folders`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,9 +39,12 @@ __all__ = [
     "WorkerGroups",
     "address_space_limit",
     "default_memory_limit_mb",
+    "groups_folder",
     "is_out_of_memory",
+    "new_groups_folder",
     "parse_memory_size",
     "physical_memory_mb",
+    "remove_stale_groups_folders",
 ]
 
 #: Share of the physical memory that the parallel jobs may use together by default.
@@ -204,3 +211,47 @@ def _has_live_members(pgid: int) -> bool:
         if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
             return True
     return False
+
+
+#: Folders of :class:`WorkerGroups` in the temporary directory: ``mibench-{kind}-{owner pid}-{random}``.
+_GROUPS_FOLDER = re.compile(r"^mibench-(?P<kind>[a-z-]+?)-(?P<owner>\d+)-[^/]+$")
+
+
+@contextlib.contextmanager
+def groups_folder(kind: str) -> Iterator[str]:
+    """A new folder for the :class:`WorkerGroups` of a pool owned by this process, removed on exit.
+
+    A pool's owner that is killed (``SIGKILL``) cannot remove its folder, so each new folder first clears those of
+    owners that are gone (:func:`remove_stale_groups_folders`): their dead workers' groups are swept as a run
+    sweeps them, and a folder is removed once no group it records has a live member.
+    """
+    remove_stale_groups_folders()
+    folder = tempfile.mkdtemp(prefix=f"mibench-{kind}-{os.getpid()}-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def new_groups_folder(kind: str) -> str:
+    """A folder as :func:`groups_folder` gives, for an owner that keeps it for its whole life (a Dask worker's
+    pool of job processes): removed by a later pool's clean-up once the owner is gone."""
+    remove_stale_groups_folders()
+    return tempfile.mkdtemp(prefix=f"mibench-{kind}-{os.getpid()}-")
+
+
+def remove_stale_groups_folders(directory: str | os.PathLike[str] | None = None) -> int:
+    """Sweep and remove the groups folders in ``directory`` (default: the temporary directory) whose owner process
+    is gone; a folder that still records a group with live members stays. Returns how many were removed."""
+    removed = 0
+    root = Path(tempfile.gettempdir() if directory is None else directory)
+    for folder in root.glob("mibench-*"):
+        match = _GROUPS_FOLDER.match(folder.name)
+        if match is None or not folder.is_dir() or _alive(int(match["owner"])):
+            continue
+        WorkerGroups(folder).sweep()
+        with contextlib.suppress(OSError):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+                removed += 1
+    return removed

@@ -19,6 +19,7 @@ from mibench.runner.limits import (
     is_out_of_memory,
     parse_memory_size,
     physical_memory_mb,
+    remove_stale_groups_folders,
 )
 from mibench.suites import EstimatorSpec, Suite
 from tests.runner.faulty import spec
@@ -135,3 +136,43 @@ def test_worker_groups_kill_the_group_of_a_worker_that_is_gone(tmp_path):
         time.sleep(0.1)
     assert _gone(grandchild)
     assert groups.sweep() == 0 and not os.listdir(tmp_path / "groups")
+
+
+def _dead_pid() -> int:
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(finished.stdout)
+
+
+def test_stale_groups_folders_of_owners_that_are_gone_are_removed(tmp_path):
+    dead = _dead_pid()
+    stale = tmp_path / f"mibench-workers-{dead}-abc"
+    stale.mkdir()
+    (stale / str(_dead_pid())).touch()  # a worker that is gone and left nothing running
+    owned = tmp_path / f"mibench-dask-workers-{os.getpid()}-def"  # an owner still alive
+    owned.mkdir()
+    foreign = tmp_path / "mibench-report-xyz"  # not a groups folder
+    foreign.mkdir()
+    sleeper = subprocess.Popen(["sleep", "300"], start_new_session=True)  # a live group a dead owner recorded
+    try:
+        busy = tmp_path / f"mibench-training-{dead}-ghi"
+        busy.mkdir()
+        (busy / str(sleeper.pid)).touch()
+        assert remove_stale_groups_folders(tmp_path) == 1
+        assert sorted(path.name for path in tmp_path.iterdir()) == sorted([owned.name, foreign.name, busy.name])
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert remove_stale_groups_folders(tmp_path) == 1
+    assert not busy.exists()
+
+
+def test_a_run_leaves_no_groups_folder_and_clears_those_of_killed_runs(tmp_path, monkeypatch):
+    # Found by use: every run killed with SIGKILL left an empty mibench-workers-* folder in the temporary directory.
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / f"mibench-workers-{_dead_pid()}-left").mkdir()
+    suite = _suite(EstimatorSpec("gaussian"), EstimatorSpec("ksg"))
+    summary = run_suite(suite, store=tmp_path / "s.sqlite", jobs=2, progress=False)
+    assert summary.counts["ok"] == 2
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith("mibench-")] == []
