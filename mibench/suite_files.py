@@ -73,9 +73,9 @@ def resolve_suite(value: str | os.PathLike[str] | Suite) -> Suite:
 
     if isinstance(value, Suite):
         return value
-    if is_suite_file(value):
+    if isinstance(value, str | os.PathLike) and is_suite_file(value):
         return load_suite_file(value)
-    return get_suite(str(value))
+    return get_suite(value)  # type: ignore[arg-type]  # a name that is not a string gets the same clear error
 
 
 def load_suite_file(path: str | os.PathLike[str]) -> Suite:

@@ -590,6 +590,8 @@ def get_suite(name: str | Suite) -> Suite:
     if isinstance(name, Suite):
         return name
     suites = _suites()
+    if not isinstance(name, str):
+        raise UnknownNameError("suite", name, suites)
     try:
         return suites[name]
     except KeyError:

@@ -103,3 +103,15 @@ def test_a_name_that_is_not_a_string_says_so_and_lists_the_names(name):
     error = UnknownNameError("estimator", name, ["ksg", "kde"])
     assert f"estimator names are strings, got {name!r} of type {type(name).__name__}" in str(error)
     assert "Available estimators: kde, ksg" in str(error) and error.name is name
+
+
+@pytest.mark.parametrize("name", [None, 3, ("gaussian-pairs-1x1-rho0.75",)])
+@pytest.mark.parametrize(
+    ("getter", "kind"), [("get_task", "task"), ("get_suite", "suite"), ("get_estimator", "estimator")]
+)
+def test_every_lookup_by_name_refuses_a_name_that_is_not_a_string_with_the_same_error(getter, kind, name):
+    # Found by use: mibench.get_task(None) was a TypeError from a regular expression.
+    import mibench
+
+    with pytest.raises(UnknownNameError, match=rf"^{kind} names are strings, got .* Available {kind}s: "):
+        getattr(mibench, getter)(name)

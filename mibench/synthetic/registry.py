@@ -139,6 +139,8 @@ def get_task(task_id: str) -> Task:
         UnknownNameError: the id is neither in the catalogue nor of a known family's form (lists close matches).
     """
     tasks = catalogue()
+    if not isinstance(task_id, str):
+        raise UnknownNameError("task", task_id, tasks)
     if task_id in tasks:
         return tasks[task_id]
     alias = bmi.bmi_aliases().get(task_id)
