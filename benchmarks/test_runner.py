@@ -75,3 +75,46 @@ def test_runner_overhead_per_job(benchmark, tmp_path, backend):
         jobs_per_second=OVERHEAD_JOBS / seconds,
         coordinator_peak_mb=peaks[-1],
     )
+
+
+#: A sample of ``standard`` whose job times range from a millisecond (binning on 1x1) to many seconds (KSG on a
+#: 256-dimensional image task, neural critics): its grid (every estimator, n 100-10 000, 5 seeds) on these tasks.
+STANDARD_SAMPLE_TASKS = (
+    "gaussian-pairs-1x1-rho0.75",
+    "half_cube-gaussian-pairs-1x1-rho0.75",
+    "gaussian-pairs-5x5-mi1",
+    "student-pairs-10x10-nu3-dmi1",
+    "gaussian-pairs-50x50-mi1",
+    "bumps-16-mi2.5",
+)
+
+
+def test_standard_sample_local_processes_vs_local_dask(benchmark, tmp_path):
+    """The same sample of ``standard`` on 2 local worker processes and on a local Dask cluster of 2 workers,
+    alternated round by round (local, Dask, local, Dask): wall time of each and their ratio."""
+    import time
+
+    from mibench.suites import get_suite
+
+    suite = get_suite("standard").select(tasks=list(STANDARD_SAMPLE_TASKS))
+    counter = iter(range(1000))
+    times: dict[str, list[float]] = {"process": [], "dask-local": []}
+    counts: dict[str, dict[str, int]] = {}
+
+    def one_round():
+        for backend, options in (("process", {"jobs": 2}), ("dask-local", {"dask_local": 2})):
+            started = time.perf_counter()
+            summary = run_suite(suite, store=tmp_path / f"s{next(counter)}.sqlite", progress=False, **options)
+            times[backend].append(time.perf_counter() - started)
+            counts[backend] = dict(summary.counts)
+
+    benchmark.pedantic(one_round, rounds=2, iterations=1)
+    assert counts["process"] == counts["dask-local"]
+    process, dask = (sum(times[b]) / len(times[b]) for b in ("process", "dask-local"))
+    benchmark.extra_info.update(
+        jobs=suite.n_jobs,
+        counts=counts["process"],
+        process_seconds=times["process"],
+        dask_local_seconds=times["dask-local"],
+        dask_over_process=dask / process,
+    )

@@ -3,6 +3,7 @@ a failed run reported after the others are saved; workers that cannot write the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -137,20 +138,27 @@ def test_ctrl_c_while_training_stops_the_study_and_leaves_no_process(tmp_path) -
     )
     deadline = time.monotonic() + 120
     parent = psutil.Process(process.pid)
-    # wait until both runs are training in their worker processes, then interrupt as a terminal would
-    while True:
-        assert process.poll() is None, process.communicate()
-        manifest = out / store.MANIFEST
-        training = manifest.is_file() and json.loads(manifest.read_text())["status"] == "training"
-        if training and _alive(psutil, parent.children(recursive=True)) >= 3:  # the fork server and 2 workers
-            break
-        assert time.monotonic() < deadline, "training did not start in time"
-    time.sleep(2)
-    children = parent.children(recursive=True)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr and "Traceback" not in stderr
-    _, alive = psutil.wait_procs(children, timeout=20)
-    assert [child for child in alive if child.status() != psutil.STATUS_ZOMBIE] == []
-    assert list((out / store.RECORDS).glob("*.npz")) == []  # nothing half-written
+    seen: list = []
+    try:
+        # wait until both runs are training in their worker processes, then interrupt as a terminal would
+        while True:
+            assert process.poll() is None, process.communicate()
+            manifest = out / store.MANIFEST
+            training = manifest.is_file() and json.loads(manifest.read_text())["status"] == "training"
+            seen = parent.children(recursive=True)
+            if training and _alive(psutil, seen) >= 3:  # the fork server and 2 workers
+                break
+            assert time.monotonic() < deadline, "training did not start in time"
+        time.sleep(2)
+        seen = parent.children(recursive=True)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+        _, alive = psutil.wait_procs(seen, timeout=20)
+        assert [child for child in alive if child.status() != psutil.STATUS_ZOMBIE] == []
+        assert list((out / store.RECORDS).glob("*.npz")) == []  # nothing half-written
+    finally:  # never leave a 100 000-epoch study running, whatever failed
+        for leftover in [parent, *seen]:
+            with contextlib.suppress(psutil.Error):
+                leftover.kill()
