@@ -48,15 +48,19 @@ def _overhead_suite():
     )
 
 
-@pytest.mark.parametrize("backend", ["inline", "process", "dask-local"])
-def test_runner_overhead_per_job(benchmark, tmp_path, backend):
+@pytest.mark.parametrize("backend", ["inline", "process", "dask-local", "dask-local-unbatched"])
+def test_runner_overhead_per_job(benchmark, tmp_path, monkeypatch, backend):
     """Wall time per job and the coordinator's peak memory for 10 000 jobs whose estimate costs microseconds: what
-    the runner itself costs (expansion, scheduling, transfer, one store transaction per job), with 2 workers."""
+    the runner itself costs (expansion, scheduling, transfer, one store transaction per job), with 2 workers;
+    ``dask-local-unbatched`` sends every job as its own Dask task (no batching of small jobs)."""
+    from mibench.runner import dask_executor
     from mibench.runner.memory import PeakMemory
 
+    if backend == "dask-local-unbatched":
+        monkeypatch.setattr(dask_executor, "BATCH_SECONDS", 0.0)
     suite = _overhead_suite()
     counter = iter(range(1000))
-    options = {"inline": {"executor": "inline"}, "process": {"jobs": 2}, "dask-local": {"dask_local": 2}}[backend]
+    options = {"inline": {"executor": "inline"}, "process": {"jobs": 2}}.get(backend, {"dask_local": 2})
     peaks = []
 
     def run_once():

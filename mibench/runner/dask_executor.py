@@ -14,11 +14,20 @@ processes: ``--dask-local`` starts them so, and an existing cluster's workers ne
 ``distributed.worker.daemon: false`` (environment ``DASK_DISTRIBUTED__WORKER__DAEMON=False``); on a worker
 without it every job fails with that instruction.
 
+Small jobs travel together. Most of a suite's jobs take a millisecond or so (binning, the Gaussian baseline, every
+estimator at small n), less than a Dask task's own scheduling and transfer, so the coordinator sends jobs in
+batches (:func:`next_batch`): a job goes with the next ones when the measured times of the latest finished jobs of
+the same estimator configuration at the same n (:class:`JobTimes`) predict that all of them together take under
+:data:`BATCH_SECONDS`. A job of unknown time (nothing like it has finished yet) goes alone, so a slow job never
+holds up a batch. Each job of a batch still runs in a job process under its own time limit, and each outcome is
+stored as its own row.
+
 A lost worker. When a Dask worker dies mid-job (its machine went down, an operator killed it), the scheduler
 reruns the job on another worker; ``--dask-local`` allows one such retry (``distributed.scheduler.allowed-failures
 = 1``), after which the job is recorded as ``error`` with the reason, and gives each worker only as many jobs as it
 has threads (``distributed.scheduler.worker-saturation = 1.0``), so a lost worker takes down only the jobs it was
-running, not others queued on it. An existing cluster applies its scheduler's own settings.
+running, not others queued on it (a batch of small jobs is lost and retried together). An existing cluster applies
+its scheduler's own settings.
 
 Files. Network tasks are rebuilt from the run's records directory on the worker: it must be a path that every
 worker can read (a shared file system). The coordinator checks that on every worker before anything runs.
@@ -42,11 +51,15 @@ from mibench.runner.schema import Outcome
 from mibench.runner.worker import WorkerSettings
 
 __all__ = [
+    "BATCH_SECONDS",
     "LOCAL_CLUSTER_CONFIG",
     "DaskTarget",
     "JobProcessError",
+    "JobTimes",
     "cluster_client",
     "in_job_process",
+    "next_batch",
+    "run_batch_on_dask_worker",
     "run_dask",
     "run_job_on_dask_worker",
 ]
@@ -187,6 +200,14 @@ def run_job_on_dask_worker(job: Job, settings: WorkerSettings, timeout: float | 
         return Outcome.failure("error", f"{type(exc).__name__}: {exc}")
 
 
+def run_batch_on_dask_worker(
+    jobs: Sequence[Job], settings: WorkerSettings, timeout: float | None, auto_memory: bool
+) -> list[Outcome]:
+    """Run a batch of jobs one after another as :func:`run_job_on_dask_worker` runs each (each in a job process,
+    under its own time limit); never raises."""
+    return [run_job_on_dask_worker(job, settings, timeout, auto_memory) for job in jobs]
+
+
 def _records_readable(path: str) -> bool:
     return os.path.isdir(path) and os.access(path, os.R_OK | os.X_OK)
 
@@ -274,27 +295,77 @@ def run_dask(
                 )
         queue = list(reversed(jobs))
         window = 4 * threads
-        in_flight: dict[Any, Job] = {}
+        in_flight: dict[Any, list[Job]] = {}
         completed = as_completed()
+        times = JobTimes()
 
         def submit() -> None:
             while queue and len(in_flight) < window:
-                job = queue.pop()
-                future = client.submit(run_job_on_dask_worker, job, settings, timeout, auto_memory, pure=False)
-                in_flight[future] = job
+                batch = next_batch(queue, times)
+                future = client.submit(run_batch_on_dask_worker, batch, settings, timeout, auto_memory, pure=False)
+                in_flight[future] = batch
                 completed.add(future)
 
         submit()
         for future in completed:
-            job = in_flight.pop(future)
+            batch = in_flight.pop(future)
             try:
-                outcome = future.result()
+                outcomes = future.result()
             except KilledWorker as exc:
-                outcome = Outcome.failure("error", f"the Dask worker running this job was lost, also on retry: {exc}")
+                lost = "the Dask worker running this job was lost, also on retry"
+                outcomes = [Outcome.failure("error", f"{lost}: {exc}")] * len(batch)
             except FutureCancelledError as exc:
-                outcome = Outcome.failure("error", f"the Dask scheduler cancelled this job: {exc}")
+                outcomes = [Outcome.failure("error", f"the Dask scheduler cancelled this job: {exc}")] * len(batch)
             except Exception as exc:
-                outcome = Outcome.failure("error", f"{type(exc).__name__}: {exc}")
-            on_done(job, outcome)
+                outcomes = [Outcome.failure("error", f"{type(exc).__name__}: {exc}")] * len(batch)
+            for job, outcome in zip(batch, outcomes, strict=True):
+                times.add(job, outcome)
+                on_done(job, outcome)
             submit()
         return threads
+
+
+#: Jobs expected to take less than this (seconds, together) travel to a Dask worker as one Dask task: a Dask task
+#: costs milliseconds of scheduling and transfer, which would otherwise dominate the jobs of a millisecond that
+#: make up most of a suite (binning and the Gaussian baseline at every n, every estimator at small n).
+BATCH_SECONDS = 0.25
+#: The most jobs in one batch.
+MAX_BATCH = 64
+#: Finished jobs per (estimator, parameters, n) whose times predict the next ones'.
+_TIMES_KEPT = 16
+
+
+class JobTimes:
+    """The measured seconds of the latest finished jobs of each estimator configuration at each n: their median
+    predicts a queued job's time (``None`` while none has finished, or when they failed without a time)."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[tuple[str, str, int], list[float]] = {}
+
+    def add(self, job: Job, outcome: Outcome) -> None:
+        if outcome.seconds is not None:
+            kept = self._seconds.setdefault((job.estimator, job.params_hash, job.n), [])
+            kept.append(float(outcome.seconds))
+            del kept[:-_TIMES_KEPT]
+
+    def predict(self, job: Job) -> float | None:
+        import statistics
+
+        kept = self._seconds.get((job.estimator, job.params_hash, job.n))
+        return statistics.median(kept) if kept else None
+
+
+def next_batch(queue: list[Job], times: JobTimes) -> list[Job]:
+    """Take the next jobs off the end of ``queue``: one job, followed by the next ones as long as each has a
+    predicted time and all of them together stay under :data:`BATCH_SECONDS` (at most :data:`MAX_BATCH`). A job
+    of unknown time goes alone, so a slow job never waits behind others in a batch and a batch's result never
+    waits on a slow job."""
+    batch = [queue.pop()]
+    total = times.predict(batch[0])
+    while total is not None and queue and len(batch) < MAX_BATCH:
+        predicted = times.predict(queue[-1])
+        if predicted is None or total + predicted > BATCH_SECONDS:
+            break
+        batch.append(queue.pop())
+        total += predicted
+    return batch

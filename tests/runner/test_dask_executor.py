@@ -12,8 +12,17 @@ from distributed import LocalCluster
 
 from mibench.errors import WorkerPoolError
 from mibench.runner import ResultsStore, run_suite
-from mibench.runner.dask_executor import LOCAL_CLUSTER_CONFIG, DaskTarget, run_dask
+from mibench.runner.dask_executor import (
+    BATCH_SECONDS,
+    LOCAL_CLUSTER_CONFIG,
+    MAX_BATCH,
+    DaskTarget,
+    JobTimes,
+    next_batch,
+    run_dask,
+)
 from mibench.runner.jobs import expand
+from mibench.runner.schema import Outcome
 from mibench.runner.worker import WorkerSettings
 from mibench.suites import EstimatorSpec, Suite, get_suite
 from tests.runner.faulty import HOSTILE_SUITE, MIXED_SUITE, spec
@@ -141,6 +150,38 @@ def test_dask_options_are_checked():
         DaskTarget(address="tcp://x:1", local_workers=2)
     with pytest.raises(InvalidOptionError, match="at least 1"):
         DaskTarget(local_workers=0)
+
+
+def _job(estimator: str, n: int, repetition: int = 0):
+    from mibench.runner.jobs import make_job
+
+    return make_job("gaussian-pairs-1x1-rho0.75", "1", estimator, {}, n, repetition, "v")
+
+
+def test_jobs_of_known_small_times_travel_together_and_a_job_of_unknown_time_alone():
+    times = JobTimes()
+    fast = [_job("binning", 100, r) for r in range(100)]
+    slow = [_job("ksg", 10000, r) for r in range(3)]
+    # Nothing measured yet: one job per batch.
+    queue = list(reversed(fast[:3]))
+    assert [len(next_batch(queue, times)) for _ in range(3)] == [1, 1, 1]
+    times.add(fast[0], Outcome(status="ok", estimate=0.1, seconds=0.001))
+    queue = list(reversed(fast))
+    assert len(next_batch(queue, times)) == MAX_BATCH  # 64 x 1 ms < BATCH_SECONDS
+    # A job of unknown time ends a batch and then goes alone, however small the rest.
+    queue = list(reversed([fast[0], fast[1], slow[0], fast[2]]))
+    assert [job.estimator for job in next_batch(queue, times)] == ["binning", "binning"]
+    assert [job.estimator for job in next_batch(queue, times)] == ["ksg"]
+    # Measured slow jobs never share a batch; the budget counts the predicted times.
+    times.add(slow[0], Outcome(status="ok", estimate=0.1, seconds=2.0))
+    queue = list(reversed(slow))
+    assert [len(next_batch(queue, times)) for _ in range(3)] == [1, 1, 1]
+    times.add(fast[0], Outcome(status="ok", estimate=0.1, seconds=0.1))  # median of 1 ms and 100 ms: 50.5 ms
+    queue = list(reversed(fast))
+    assert len(next_batch(queue, times)) == int(BATCH_SECONDS // 0.0505)  # 4 x 50.5 ms
+    # A failure without a time adds nothing.
+    times.add(_job("kl", 300), Outcome.failure("error", "boom"))
+    assert times.predict(_job("kl", 300)) is None
 
 
 def test_a_lost_worker_costs_only_its_job(tmp_path, cluster):
