@@ -275,7 +275,10 @@ def run_study(
     folder.mkdir(parents=True, exist_ok=True)
     training = training_jobs(config, out_dir, folder)
     workers = jobs or available_cores()
-    where = f"on Dask ({scheduler or f'{dask_local} local workers'})" if target else f"on {workers} worker(s)"
+    if target is not None:
+        where = f"on Dask ({scheduler or f'{dask_local} local workers'})"
+    else:
+        where = "in this process" if executor == "inline" else f"on {min(workers, len(training))} worker(s)"
     _say(say, f"training: {len(training)} run(s) {where}")
     runs = train_runs(training, executor=executor, workers=workers, dask_target=target, progress=say)
     records = [store.load_record(out_dir / run.path) for run in runs]

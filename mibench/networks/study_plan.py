@@ -62,6 +62,7 @@ class StudyPlan:
     n_measured_records: int
     estimators: RunPlan | None
     measured_epochs: int = 0
+    noisy: bool = False
 
     @property
     def n_runs_to_train(self) -> int:
@@ -96,6 +97,8 @@ class StudyPlan:
                         else ""
                     )
                 )
+        if self.noisy:
+            lines.append("a noisy study also computes the Monte-Carlo truths of its layers first (not estimated here)")
         if self.estimators is None:
             lines.append("no estimator to run (exact planes only)")
         else:
@@ -253,5 +256,6 @@ def plan_study(
         training_seconds=training_seconds,
         n_measured_records=measured_rates,
         measured_epochs=measured_epochs,
+        noisy=config.noise_std is not None,
         estimators=estimator_plan,
     )
