@@ -344,9 +344,9 @@ STANDARD_NEURAL_PARAMS = {"max_steps": 1000, "patience": 5}
 
 
 #: The largest n at which ``standard`` runs its slow cells: the high-dimensional slice (every estimator) and the
-#: k-NN estimators on :data:`STANDARD_SLOW_KNN_TASKS`. At n = 10 000 those cells alone took a fifth of the suite's
-#: CPU time (a KSG job on 512 dimensions, about four times the slice's others), which pushed ``standard`` past its
-#: 45-minute budget on 2 cores; ``highdim`` runs the slice's families at n = 5000 in full.
+#: k-NN estimators on :data:`STANDARD_SLOW_KNN_TASKS`, whose cost grows with the dimension. At n = 10 000 those few
+#: cells cost a large share of the suite's CPU time and pushed ``standard`` past its 45-minute budget on 2 cores
+#: (reports/standard/README.md has the measurements); ``highdim`` runs the slice's families at n = 5000 in full.
 STANDARD_CAPPED_N = 3000
 
 #: Tasks on which ``standard``'s k-NN estimators (KSG and KL, whose cost grows with the dimension) stop at
