@@ -58,10 +58,6 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
         "tests/runner/test_seeds_and_jobs.py",
         "the seeds' documented definition is tested with the jobs that carry them",
     ),
-    "mibench/suites.py": (
-        "tests/runner/test_seeds_and_jobs.py",
-        "suites are data; they are tested through their expansion into jobs (the smoke grid, per-estimator limits)",
-    ),
 }
 
 
