@@ -28,7 +28,7 @@ from mibench.networks import records as store
 from mibench.networks.config import StudyConfig
 from mibench.networks.ids import PAIRS, task_id
 from mibench.networks.restarts import RESTART_SEED_STRIDE, dataset_of, network_spec
-from mibench.runner.plan import RunPlan, estimate_seconds
+from mibench.runner.plan import RunPlan, plan_jobs
 
 __all__ = ["PlannedRecord", "StudyPlan", "plan_study"]
 
@@ -111,12 +111,10 @@ def _planned_record(config: StudyConfig, dataset: Any, activation: str, seed: in
     from mibench.networks.training import record_name
 
     spec = network_spec(config, dataset, activation)
-    name = record_name(dataset.name, spec, seed)
     for attempt in range(config.max_restarts + 1):
         name = record_name(dataset.name, spec, seed + attempt * RESTART_SEED_STRIDE)
-        if store.rejected_file(folder, name).is_file():
-            continue
-        break
+        if not store.rejected_file(folder, name).is_file():
+            break
     trained = store.record_file(folder, name).is_file()
     return PlannedRecord(name, len(spec.widths) - 1, dataset.n, tuple(spec.widths), trained)
 
@@ -208,9 +206,10 @@ def plan_study(
     outlines = [outline for _, outline in runs]
     record_folders = [folder, *(path / store.RECORDS for path in others)]
     to_train = [(activation, outline) for activation, outline in runs if not outline.trained]
+    networks = {activation: outline.widths for activation, outline in to_train}  # one network per activation
     found = {
-        activation: _seconds_per_epoch(record_folders, dataset.name, outline.widths, activation)
-        for activation, outline in to_train
+        activation: _seconds_per_epoch(record_folders, dataset.name, widths, activation)
+        for activation, widths in networks.items()
     }
     rates = {activation: rates_of for activation, (rates_of, _) in found.items()}
     measured_rates = sum(len(rates_of) for rates_of in rates.values())
@@ -237,17 +236,7 @@ def plan_study(
         jobs = list(iter_jobs(suite, versions, estimator_versions, channel_tasks))
         own_store = Path(store_path) if store_path is not None else out_dir / RESULTS_STORE
         frame, finished = _stored_frames([own_store, *(path / RESULTS_STORE for path in others)])
-        pending = [job for job in jobs if job.key not in finished]
-        n_estimated, seconds, n_extrapolated = estimate_seconds(pending, frame, joint_dims)
-        estimator_plan = RunPlan(
-            suite=suite.name,
-            n_jobs=len(jobs),
-            n_stored=len(jobs) - len(pending),
-            n_to_run=len(pending),
-            n_estimated=n_estimated,
-            estimated_seconds=seconds,
-            n_extrapolated=n_extrapolated,
-        )
+        estimator_plan = plan_jobs(suite.name, jobs, finished, frame, joint_dims)
     return StudyPlan(
         study=study_name(config),
         n_runs=len(outlines),

@@ -25,7 +25,7 @@ from typing import Any
 from mibench.runner.jobs import Job, expand, resolve_tasks
 from mibench.suites import EstimatorSpec, Suite
 
-__all__ = ["DIMENSION_BANDS", "RunPlan", "dimension_band", "estimate_seconds", "plan_run"]
+__all__ = ["DIMENSION_BANDS", "RunPlan", "dimension_band", "estimate_seconds", "plan_jobs", "plan_run"]
 
 
 @dataclass(frozen=True)
@@ -168,11 +168,19 @@ def plan_run(
         with ResultsStore(path, read_only=True) as results:
             finished = set() if fresh else results.finished_keys((STATUS_OK,) if retry_failed else STATUSES)
             frame = results.to_dataframe()
-    pending = [job for job in jobs if job.key not in finished]
     joint_dims = {task_id: task.dim_x + task.dim_y for task_id, task in resolved.items()}
+    return plan_jobs(chosen.name, jobs, finished, frame, joint_dims)
+
+
+def plan_jobs(
+    suite: str, jobs: Sequence[Job], finished: set[str], frame: Any, joint_dims: Mapping[str, int] | None = None
+) -> RunPlan:
+    """The :class:`RunPlan` of ``jobs`` when the store holds the keys ``finished`` and the measured rows ``frame``
+    (``None``: no store); ``joint_dims`` as for :func:`estimate_seconds`."""
+    pending = [job for job in jobs if job.key not in finished]
     n_estimated, seconds, n_extrapolated = estimate_seconds(pending, frame, joint_dims)
     return RunPlan(
-        suite=chosen.name,
+        suite=suite,
         n_jobs=len(jobs),
         n_stored=len(jobs) - len(pending),
         n_to_run=len(pending),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -18,8 +17,6 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("distributed")
 
-import dask
-from distributed import LocalCluster
 
 from mibench.errors import WorkerPoolError
 from mibench.networks import records as store
@@ -29,7 +26,8 @@ from mibench.networks.study import RESULTS_STORE, run_study
 from mibench.networks.training import record_name
 from mibench.networks.training_jobs import TrainingError, train_runs, training_jobs
 from mibench.runner import ResultsStore
-from mibench.runner.dask_executor import LOCAL_CLUSTER_CONFIG, DaskTarget
+from mibench.runner.dask_executor import DaskTarget
+from tests.dask_cluster import local_cluster
 
 REPO = Path(__file__).resolve().parents[2]
 #: Two runs of 8 epochs each (the smoke preset's activations tanh and relu, seed 0).
@@ -38,17 +36,8 @@ SMOKE = preset("smoke", estimators=("binning", "gaussian"))
 
 @pytest.fixture(scope="module")
 def cluster():
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):
-        local = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=0,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+    with local_cluster() as local:
         yield local
-        local.close()
 
 
 def _digests(folder: Path) -> dict[str, str]:

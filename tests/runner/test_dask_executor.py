@@ -7,14 +7,11 @@ import pytest
 
 pytest.importorskip("distributed")
 
-import dask
-from distributed import LocalCluster
 
 from mibench.errors import WorkerPoolError
 from mibench.runner import ResultsStore, run_suite
 from mibench.runner.dask_executor import (
     BATCH_SECONDS,
-    LOCAL_CLUSTER_CONFIG,
     MAX_BATCH,
     DaskTarget,
     JobTimes,
@@ -25,6 +22,7 @@ from mibench.runner.jobs import expand
 from mibench.runner.schema import Outcome
 from mibench.runner.worker import WorkerSettings
 from mibench.suites import EstimatorSpec, Suite, get_suite
+from tests.dask_cluster import local_cluster
 from tests.runner.faulty import HOSTILE_SUITE, MIXED_SUITE, spec
 
 NEURAL_SLICE = Suite(
@@ -39,20 +37,8 @@ NEURAL_SLICE = Suite(
 
 @pytest.fixture(scope="module")
 def cluster():
-    import logging
-
-    # The settings stay for the cluster's life: its nannies read them whenever they restart a worker.
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):
-        local = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=0,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+    with local_cluster() as local:
         yield local
-        local.close()
 
 
 def _rows(store) -> dict[str, tuple]:
