@@ -14,13 +14,13 @@ processes: ``--dask-local`` starts them so, and an existing cluster's workers ne
 ``distributed.worker.daemon: false`` (environment ``DASK_DISTRIBUTED__WORKER__DAEMON=False``); on a worker
 without it every job fails with that instruction.
 
-Small jobs travel together. Most of a suite's jobs take a millisecond or so (binning, the Gaussian baseline, every
-estimator at small n), less than a Dask task's own scheduling and transfer, so the coordinator sends jobs in
-batches (:func:`next_batch`): a job goes with the next ones when the measured times of the latest finished jobs of
-the same estimator configuration at the same n (:class:`JobTimes`) predict that all of them together take under
-:data:`BATCH_SECONDS`. A job of unknown time (nothing like it has finished yet) goes alone, so a slow job never
-holds up a batch. Each job of a batch still runs in a job process under its own time limit, and each outcome is
-stored as its own row.
+Small jobs travel together. Most of a suite's jobs are very short (binning, the Gaussian baseline, every estimator
+at small n), and a Dask task has its own scheduling and transfer cost on top of a job's (benchmarks/test_runner.py
+compares the two with and without batches), so the coordinator sends jobs in batches (:func:`next_batch`): a job
+goes with the next ones when the measured times of the latest finished jobs of the same estimator configuration
+at the same n (:class:`JobTimes`) predict that all of them together take under :data:`BATCH_SECONDS`. A job of
+unknown time (nothing like it has finished yet) goes alone, so a slow job never holds up a batch. Each job of a
+batch still runs in a job process under its own time limit, and each outcome is stored as its own row.
 
 A lost worker. When a Dask worker dies mid-job (its machine went down, an operator killed it), the scheduler
 reruns the job on another worker; ``--dask-local`` allows one such retry (``distributed.scheduler.allowed-failures
